@@ -1,0 +1,1 @@
+"""Institutions, cloud clinics, staff, patients and the teleconsultation workflow."""

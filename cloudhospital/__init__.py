@@ -1,0 +1,1 @@
+"""CloudHospital: the Django project (settings, routing, shared security pieces)."""

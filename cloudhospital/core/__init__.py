@@ -1,0 +1,1 @@
+"""Project-wide pieces that are not a domain: health, the platform runner, commands."""

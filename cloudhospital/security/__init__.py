@@ -1,0 +1,1 @@
+"""Shared security pieces: encryption at rest, the audit trail, API tokens and tickets."""

@@ -1,0 +1,189 @@
+"""All CloudHospital settings, read from the environment (see deploy/env.example).
+
+The embedded default (no environment at all) is SQLite under DATA_DIR and the
+in-memory channel layer; DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
+PRODUCTION=true refuses unsafe defaults.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from cloudhospital.env import database_from_url, envbool, envint, envlist, envstr
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(envstr("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+PRODUCTION = envbool("PRODUCTION", False)
+DEBUG = envbool("DEBUG", not PRODUCTION)
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
+SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
+ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "ninja",
+    "django_tasks_db",
+    "cloudhospital.security",
+    "cloudhospital.core",
+    "clinics",
+    "imaging",
+    "signaling",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "cloudhospital.urls"
+ASGI_APPLICATION = "cloudhospital.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "cloudhospital" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = envstr("DATABASE_URL", "")
+DATABASES = {"default": database_from_url(DATABASE_URL, DATA_DIR)}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = envstr("REDIS_URL", "")
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "ch"}}
+else:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "channels.layers.InMemoryChannelLayer"),
+            "CONFIG": {"capacity": 1000, "expiry": 30},
+        }
+    }
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default", "reminders", "imaging"],
+    }
+}
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"  # what people see; storage is UTC (USE_TZ)
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Encryption at rest: ENCRYPTION_KEYS is "id:base64key,id2:base64key" (32-byte AES keys),
+# ENCRYPTION_ACTIVE_KEY names the key new data is written with; older keys stay to read
+# until `manage.py rotate_keys` has re-encrypted everything. LOOKUP_HASH_KEY keys the
+# HMAC used to find a patient by national ID without decrypting. In development the
+# keys are generated once into DATA_DIR/secrets.json (never in the repository).
+ENCRYPTION_KEYS = envstr("ENCRYPTION_KEYS", "")
+ENCRYPTION_ACTIVE_KEY = envstr("ENCRYPTION_ACTIVE_KEY", "")
+LOOKUP_HASH_KEY = envstr("LOOKUP_HASH_KEY", "")
+
+# Consultation records are kept at least this long (national remote-medicine rules).
+RETENTION_YEARS = envint("RETENTION_YEARS", 15)
+API_TOKEN_PREFIX = "chk_"  # noqa: S105 - a prefix, not a secret
+SIGNALING_TICKET_SECONDS = envint("SIGNALING_TICKET_SECONDS", 60)
+
+# ICE servers handed to peers: none by default, so a hospital LAN and the tests need no
+# outside server. STUN_URLS/TURN_URLS are comma-separated; TURN_SECRET is coturn's
+# static-auth-secret (TURN REST API credentials).
+STUN_URLS = envlist("STUN_URLS", "")
+TURN_URLS = envlist("TURN_URLS", "")
+TURN_SECRET = envstr("TURN_SECRET", "")
+TURN_CREDENTIAL_SECONDS = envint("TURN_CREDENTIAL_SECONDS", 3600)
+
+DICOM_AE_TITLE = envstr("DICOM_AE_TITLE", "CLOUDHOSPITAL")
+DICOM_PORT = envint("DICOM_PORT", 11112)
+DICOM_BIND = envstr("DICOM_BIND", "127.0.0.1")
+IMAGE_STORE_DIR = Path(envstr("IMAGE_STORE_DIR", str(DATA_DIR / "images")))
+STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
+}
+
+
+def _refuse_unsafe_production() -> None:
+    """Production must not start with development defaults (a known key, DEBUG, no keys)."""
+    problems = []
+    if SECRET_KEY == _DEV_SECRET or len(SECRET_KEY) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if DEBUG:
+        problems.append("DEBUG is on")
+    if not ENCRYPTION_KEYS or not ENCRYPTION_ACTIVE_KEY:
+        problems.append("ENCRYPTION_KEYS / ENCRYPTION_ACTIVE_KEY are missing")
+    if not LOOKUP_HASH_KEY:
+        problems.append("LOOKUP_HASH_KEY is missing")
+    if problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(problems))
+
+
+if PRODUCTION:
+    _refuse_unsafe_production()

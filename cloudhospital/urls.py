@@ -1,0 +1,18 @@
+"""HTTP routes: pages, the JSON API, health, admin. WebSockets live in asgi.py."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from cloudhospital.api import api
+from cloudhospital.core.health import healthz
+from cloudhospital.core.login import ThrottledLoginView
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("clinics.urls")),
+]

@@ -1,0 +1,1 @@
+"""DICOM ingest, encrypted storage, index, DICOMweb, rendering, sharing, de-identification."""

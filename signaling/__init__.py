@@ -1,0 +1,1 @@
+"""WebRTC signaling over Channels, ICE/TURN credentials, the aiortc client and recorder."""

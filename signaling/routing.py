@@ -1,0 +1,3 @@
+"""WebSocket routes owned by the signaling app."""
+
+websocket_urlpatterns: list = []

@@ -1,11 +1,10 @@
 """JSON API for institutions, patients and consultations; thin over ``clinics.actions``."""
 
-from __future__ import annotations
-
 import uuid
 
 from django.db.models import Q
 from ninja import Query, Router
+from ninja import Status as HttpStatus
 
 from clinics import actions
 from clinics.access import patient_of, staff_of, visible_consultations, visible_patients
@@ -76,7 +75,7 @@ def list_patients(request, national_id: str | None = None):
 @router.post("/patients", response={201: PatientOut, **ERRORS})
 def create_patient(request, payload: PatientIn):
     patient = actions.register_patient(request.user, request=request, **payload.dict())
-    return 201, patient_dict(patient)
+    return HttpStatus(201, patient_dict(patient))
 
 
 @router.get("/patients/{patient_id}", response=_ok(PatientOut))
@@ -122,7 +121,7 @@ def create_consultation(request, payload: ConsultationIn):
         record_summary=payload.record_summary, urgency=payload.urgency,
         proposed_times=payload.proposed_times)
     consultation = actions.create_request(request.user, details, request=request)
-    return 201, consultation_dict(consultation)
+    return HttpStatus(201, consultation_dict(consultation))
 
 
 def _get(request, consultation_id: uuid.UUID, audit_read: bool = False):

@@ -33,9 +33,9 @@ api = NinjaAPI(title="CloudHospital API", version="1", urls_namespace="api",
                description="Teleconsultation, imaging and follow-up for Shenyang cloud clinics.")
 
 
-def error(request, status: int, code: str, message: str, **extra):
+def error(request, http_status: int, code: str, message: str, **extra):
     return api.create_response(request, {"error": code, "message": message, **extra},
-                               status=status)
+                               status=http_status)
 
 
 @api.exception_handler(DomainError)

@@ -32,6 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is the production hasher (see test_login); unit tests need not pay for it."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _user(username, **extra):
     return get_user_model().objects.create_user(username=username, password=PASSWORD, **extra)
 
@@ -218,3 +224,40 @@ def platform_server(tmp_path_factory):
     platform = LivePlatform(tmp_path_factory.mktemp("platform")).start()
     yield platform
     platform.stop()
+
+
+class Api:
+    """A JSON client for one user, authenticated with a real bearer token."""
+
+    def __init__(self, user):
+        from django.test import Client
+
+        from cloudhospital.security.tokens import create_api_token
+
+        self.client = Client()
+        self.headers = {}
+        if user is not None:
+            self.headers["Authorization"] = "Bearer " + create_api_token(user)[1]
+
+    def _call(self, method, path, body=None, **extra):
+        kwargs = {"headers": self.headers, **extra}
+        if body is not None:
+            kwargs["data"] = body if isinstance(body, (str, bytes)) else __import__(
+                "json").dumps(body, default=str)
+            kwargs["content_type"] = "application/json"
+        return getattr(self.client, method)("/api/v1" + path, **kwargs)
+
+    def get(self, path, **extra):
+        return self._call("get", path, **extra)
+
+    def post(self, path, body=None, **extra):
+        return self._call("post", path, body if body is not None else {}, **extra)
+
+    def put(self, path, body=None, **extra):
+        return self._call("put", path, body, **extra)
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(world.alice.user).get("/consultations")``."""
+    return Api

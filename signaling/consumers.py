@@ -1,0 +1,169 @@
+"""The signaling socket: admit with a ticket, then relay offers, answers and ICE.
+
+Per message, the consumer does O(1) work: it parses the frame (signaling/messages.py)
+and sends it straight to the addressee's channel. Group messages (one fan-out to the
+room) are only used for the rare join and leave.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from cloudhospital.core.errors import NotAllowed, NotFound
+from cloudhospital.security.tokens import redeem_ticket
+from signaling import messages, rooms
+from signaling.ice import ice_servers
+from signaling.limits import TokenBucket
+
+log = logging.getLogger(__name__)
+
+CLOSE_BAD_TICKET = 4401
+CLOSE_NOT_ALLOWED = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_ABUSE = 4429
+
+
+def group_name(room_key: str) -> str:
+    """Channels group names allow only ASCII letters, digits, ``-_.``."""
+    return "room." + room_key.replace(":", ".")
+
+
+class SignalingConsumer(AsyncJsonWebsocketConsumer):
+    """One socket = one peer in one room (``/ws/<kind>s/<id>/signal/?ticket=...``)."""
+
+    rate = 50.0            # frames per second, sustained
+    burst = 200            # frames at once (call set-up sends ~12, trickle ICE more)
+    strike_rate = 0.5      # refused frames forgiven per second
+    max_strikes = 20       # refused frames (burst) before the socket is closed
+
+    room: rooms.RoomDescriptor | None = None
+    peer_id: str | None = None
+    closing = False
+
+    async def connect(self):
+        # Accept first: a close code (4401/4403/4404) can only be sent on an open socket.
+        await self.accept()
+        kwargs = self.scope["url_route"]["kwargs"]
+        kind, object_id = kwargs["kind"], kwargs["object_id"]
+        if kind not in rooms.registered_kinds():
+            return await self.close(CLOSE_NOT_FOUND)
+        raw = (parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+               .get("ticket") or [""])[0]
+        user = await self.redeem(raw, f"{kind}:{object_id}")
+        if user is None:
+            return await self.close(CLOSE_BAD_TICKET)
+        try:
+            room = await self.resolve(kind, user, object_id)
+        except NotFound:
+            return await self.close(CLOSE_NOT_FOUND)
+        except NotAllowed:
+            return await self.close(CLOSE_NOT_ALLOWED)
+        if not room.open:
+            return await self.close(CLOSE_NOT_ALLOWED)
+        self.user, self.room = user, room
+        self.frames = TokenBucket(self.rate, self.burst)
+        self.strikes = TokenBucket(self.strike_rate, self.max_strikes)
+        self.peers: dict[str, str] = {}
+        await self.channel_layer.group_add(group_name(room.key), self.channel_name)
+        me, others = await self.join()
+        self.peer_id, self.seq = me.peer_id, me.pk
+        for other in others:
+            self.peers[other.peer_id] = other.channel_name
+        await self.send_json(messages.welcome(
+            me.peer_id, [self._peer(o.peer_id, o.role, o.display_name, o.pk) for o in others],
+            ice_servers(f"u{user.pk}"), room.key))
+        await self.channel_layer.group_send(group_name(room.key), {
+            "type": "room.joined", "peer_id": me.peer_id, "channel": self.channel_name,
+            "role": me.role, "name": me.display_name, "seq": me.pk})
+
+    async def disconnect(self, code):
+        await self.leave_room()
+
+    async def leave_room(self):
+        """Tell the room and close the attendance, once (on disconnect or when we close)."""
+        if self.room is None or self.peer_id is None or getattr(self, "left", False):
+            return
+        self.left = True
+        group = group_name(self.room.key)
+        await self.channel_layer.group_discard(group, self.channel_name)
+        await self.channel_layer.group_send(group, {"type": "room.left",
+                                                    "peer_id": self.peer_id})
+        await self.leave()
+
+    # --- client frames ---------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        if self.peer_id is None or self.closing:
+            return  # frames already in flight when we closed are dropped unread
+        if not self.frames.take():
+            return await self.refuse("rate_limited", "too many messages; slow down")
+        try:
+            message = messages.parse(text_data)
+        except messages.ProtocolError as exc:
+            return await self.refuse(exc.code, exc.message)
+        if message.type == "ping":
+            return await self.send_json({"type": "pong"})
+        channel = self.peers.get(message.to)
+        if channel is None:
+            return await self.refuse("unknown_peer", "no such peer in this room")
+        frame = {"type": message.type, "from": self.peer_id, **message.body}
+        try:
+            await self.channel_layer.send(channel, {"type": "relay", "frame": frame})
+        except ChannelFull:
+            await self.refuse("peer_busy", "the peer is not reading; try again")
+
+    async def refuse(self, code: str, message: str):
+        """Answer an error frame; a socket that keeps misbehaving is closed (only it)."""
+        if not self.strikes.take():
+            log.info("closing abusive signaling socket %s in %s", self.peer_id, self.room.key)
+            self.closing = True
+            await self.close(CLOSE_ABUSE)
+            return await self.leave_room()
+        await self.send_json(messages.error(code, message))
+
+    # --- channel layer events ------------------------------------------------------------
+
+    async def relay(self, event):
+        await self.send_json(event["frame"])
+
+    async def room_joined(self, event):
+        if event["peer_id"] == self.peer_id or event["peer_id"] in self.peers:
+            return
+        self.peers[event["peer_id"]] = event["channel"]
+        await self.send_json({"type": "peer-joined", **self._peer(
+            event["peer_id"], event["role"], event["name"], event["seq"])})
+
+    async def room_left(self, event):
+        if self.peers.pop(event["peer_id"], None) is not None:
+            await self.send_json({"type": "peer-left", "peer_id": event["peer_id"]})
+
+    def _peer(self, peer_id: str, role: str, name: str, seq: int) -> dict:
+        # The later joiner makes the offer, so exactly one side of each pair does.
+        return {**messages.peer_info(peer_id, role, name), "offer": seq < self.seq}
+
+    # --- database --------------------------------------------------------------------------
+
+    def _address(self) -> str | None:
+        client = self.scope.get("client")
+        return client[0] if client else None
+
+    @database_sync_to_async
+    def redeem(self, raw: str, room_key: str):
+        return redeem_ticket(raw, room_key)
+
+    @database_sync_to_async
+    def resolve(self, kind: str, user, object_id: str) -> rooms.RoomDescriptor:
+        return rooms.resolve(kind, user, object_id)
+
+    @database_sync_to_async
+    def join(self):
+        return rooms.join(self.user, self.room, self.channel_name, self._address())
+
+    @database_sync_to_async
+    def leave(self):
+        return rooms.leave(self.peer_id, self.room, self._address())

@@ -1,0 +1,77 @@
+"""Who was in which room when, the doctors' recording consent, and the recordings.
+
+Rooms are identified by a key (``"consultation:<uuid>"``, ``"visit:<id>"``) rather than a
+foreign key, so that any registered room kind keeps its join/leave record here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clinics.models import Consultation, Staff
+
+
+class Attendance(models.Model):
+    """One socket's stay in a room: the join/leave record and the live presence list.
+
+    ``left_at`` is empty while the socket is connected; ``channel_name`` is how other
+    processes address this peer through the channel layer.
+    """
+
+    room_key = models.CharField(max_length=100, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                             related_name="+")
+    peer_id = models.CharField(max_length=32, unique=True)
+    channel_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=30)
+    display_name = models.CharField(max_length=100)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    left_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room attendance")
+        ordering = ["joined_at", "id"]
+        indexes = [models.Index(fields=["room_key", "left_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} in {self.room_key}"
+
+
+class RecordingConsent(models.Model):
+    """A doctor's own consent to record a consultation (the patient's is on Consent)."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="recording_consents")
+    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    allowed = models.BooleanField(_("allows recording"), default=False)
+    given_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("recording consent")
+        constraints = [models.UniqueConstraint(fields=["consultation", "staff"],
+                                               name="one_recording_consent_per_staff")]
+
+    def __str__(self) -> str:
+        return f"{self.staff} {'allows' if self.allowed else 'refuses'} recording"
+
+
+class Recording(models.Model):
+    """An encrypted recording of a consultation (AES-GCM envelope on disk)."""
+
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="recordings")
+    path = models.CharField(max_length=500)
+    media_type = models.CharField(max_length=50, default="video/x-matroska")
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("recording")
+        ordering = ["-finished_at"]
+
+    def __str__(self) -> str:
+        return f"recording of {self.consultation_id} ({self.size} bytes)"

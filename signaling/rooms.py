@@ -1,0 +1,134 @@
+"""Who may join which room, who is in it, and the join/leave record.
+
+A room is owned by some object (a consultation, a follow-up visit, ...). Each kind of
+owner registers a *resolver* that answers, for a user and an object id, whether and how
+that user may join. The consumer, the ticket API and the room page know nothing about
+consultations; they only call :func:`resolve`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from cloudhospital.core.errors import NotFound
+from cloudhospital.security import audit
+from signaling.models import Attendance
+
+
+@dataclass(frozen=True)
+class Present:
+    """Someone in the room, as the on-join hook sees them."""
+
+    user_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class RoomDescriptor:
+    """What a resolver answers for one user and one room-owning object.
+
+    - ``key``: the room's identity, ``"<kind>:<object id>"``; tickets are bound to it.
+    - ``role`` / ``name``: how this user appears to the others (``peer_id``, role, name).
+    - ``open``: whether the room accepts joins now (e.g. the consultation is scheduled or
+      in progress). A closed room refuses the socket with 4403.
+    - ``on_join(user, present)``: called after the join is recorded, inside a
+      transaction, with everyone now present (``Present`` list, this user included); a
+      consultation uses it to start once both sides are in. May be ``None``.
+    - ``audit_object``: the model instance join/leave audit entries point at.
+    """
+
+    key: str
+    role: str
+    name: str
+    open: bool
+    on_join: Callable[[Any, list[Present]], None] | None = None
+    audit_object: Any = None
+    extra: dict = field(default_factory=dict)
+
+
+Resolver = Callable[[Any, str], RoomDescriptor]
+_RESOLVERS: dict[str, Resolver] = {}
+
+
+def register_room_kind(kind: str, resolver: Resolver) -> None:
+    """Let rooms of ``kind`` be joined at ``/ws/<kind>s/<id>/signal/`` and friends.
+
+    Contract for ``resolver(user, object_id) -> RoomDescriptor``:
+
+    - ``user`` is an authenticated user; ``object_id`` is the raw string from the URL
+      (validate it yourself: a malformed id is ``NotFound``).
+    - Raise ``cloudhospital.core.errors.NotFound`` when the object does not exist *or the
+      user may not know it exists* (socket closes 4404, API answers 404).
+    - Raise ``cloudhospital.core.errors.NotAllowed`` when the user can see it but is not a
+      participant (4403 / 403).
+    - Otherwise return a :class:`RoomDescriptor` whose ``key`` is ``f"{kind}:{object_id}"``
+      in a canonical form, with ``open`` false when joining is not possible right now.
+    - It runs in a worker thread with database access; it must not write (the on-join
+      hook is where writes belong) and should be quick: it runs for every ticket and
+      every socket.
+
+    Registering the same kind twice replaces the resolver (handy in tests); call this
+    from your ``AppConfig.ready()``. The "visit" kind is routed already
+    (``/ws/visits/<id>/signal/``, ``/visits/<id>/room/``,
+    ``POST /api/v1/visits/<id>/signaling-ticket``) and answers 4404 until registered.
+    """
+    if not kind.isidentifier():
+        raise ValueError(f"room kind must be an identifier, got {kind!r}")
+    _RESOLVERS[kind] = resolver
+
+
+def registered_kinds() -> set[str]:
+    return set(_RESOLVERS)
+
+
+def resolve(kind: str, user, object_id: str) -> RoomDescriptor:
+    """The room ``user`` would join, or NotFound / NotAllowed."""
+    resolver = _RESOLVERS.get(kind)
+    if resolver is None:
+        raise NotFound(f"no room kind {kind!r}")
+    return resolver(user, str(object_id))
+
+
+def present_in(room_key: str) -> list[Attendance]:
+    return list(Attendance.objects.filter(room_key=room_key, left_at__isnull=True)
+                .select_related("user"))
+
+
+def join(user, room: RoomDescriptor, channel_name: str, address: str | None = None
+         ) -> tuple[Attendance, list[Attendance]]:
+    """Record the join, audit it, run the room's hook; returns (me, the others present)."""
+    with transaction.atomic():
+        me = Attendance.objects.create(
+            room_key=room.key, user=user, peer_id=secrets.token_hex(8),
+            channel_name=channel_name, role=room.role, display_name=room.name[:100])
+        here = present_in(room.key)
+        audit.record(user, "room.join", room.audit_object, object_type=_type(room),
+                     object_id=room.key.partition(":")[2], address=address,
+                     room=room.key, peer_id=me.peer_id, role=room.role)
+        if room.on_join is not None:
+            room.on_join(user, [Present(a.user_id, a.role) for a in here])
+    return me, [a for a in here if a.pk != me.pk]
+
+
+def leave(peer_id: str, room: RoomDescriptor, address: str | None = None) -> bool:
+    """Close the attendance of ``peer_id``; False when it was already closed."""
+    with transaction.atomic():
+        closed = Attendance.objects.filter(peer_id=peer_id, left_at__isnull=True).update(
+            left_at=timezone.now())
+        if closed:
+            me = Attendance.objects.select_related("user").get(peer_id=peer_id)
+            audit.record(me.user, "room.leave", room.audit_object, object_type=_type(room),
+                         object_id=room.key.partition(":")[2], address=address,
+                         room=room.key, peer_id=peer_id,
+                         seconds=round((me.left_at - me.joined_at).total_seconds(), 1))
+    return bool(closed)
+
+
+def _type(room: RoomDescriptor) -> str:
+    return "" if room.audit_object is not None else "room." + room.key.partition(":")[0]

@@ -16,3 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("clinics.urls")),
 ]
+
+handler400 = "cloudhospital.core.views.bad_request"
+handler403 = "cloudhospital.core.views.permission_denied"
+handler404 = "cloudhospital.core.views.not_found"
+handler500 = "cloudhospital.core.views.server_error"

@@ -83,6 +83,12 @@ def seed(password: str | None = None) -> tuple[bool, str]:
         people = _people(world, password)
         if created_now:
             _consultations(world, people)
+        from imaging.demo import seed_imaging
+
+        seed_imaging()
+    from clinics.followups.demo import seed_followups
+
+    seed_followups()
     return created_now, password
 
 

@@ -1,0 +1,178 @@
+"""The imaging index: who may send, patient → study → series → instance, quarantine, shares.
+
+The pixel data and every other byte of an instance live in the encrypted blob store
+(``imaging.store``); these rows hold only what DICOMweb searches (QIDO) and access checks
+need, plus the blob key that finds the original bytes.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from clinics.models import Consultation, Institution, Staff
+
+
+class Source(models.TextChoices):
+    DIMSE = "dimse", _("DICOM C-STORE")
+    STOW = "stow", _("STOW-RS")
+    UPLOAD = "upload", _("Upload")
+    IMPORT = "import", _("import_dicom")
+    DEID = "deid", _("De-identified share")
+
+
+class RemoteAE(models.Model):
+    """A scanner or PACS allowed to C-STORE to us; what it sends belongs to ``institution``."""
+
+    ae_title = models.CharField(_("calling AE title"), max_length=16, unique=True)
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
+                                    related_name="dicom_aes")
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("registered DICOM AE")
+
+    def __str__(self) -> str:
+        return f"{self.ae_title} → {self.institution}"
+
+
+class DicomPatient(models.Model):
+    """The patient as the sending institution's modality knows him (Patient ID is per issuer)."""
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
+    patient_id = models.CharField(_("Patient ID"), max_length=64, blank=True)
+    patient_name = models.CharField(_("Patient's Name"), max_length=324, blank=True)
+    birth_date = models.CharField(_("Patient's Birth Date"), max_length=8, blank=True)
+    sex = models.CharField(_("Patient's Sex"), max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("DICOM patient")
+        constraints = [models.UniqueConstraint(fields=["institution", "patient_id"],
+                                               name="one_dicom_patient_per_issuer")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_name} ({self.patient_id})"
+
+
+class Study(models.Model):
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
+                                    related_name="studies")
+    patient = models.ForeignKey(DicomPatient, on_delete=models.PROTECT, related_name="studies")
+    study_instance_uid = models.CharField(max_length=64, unique=True)
+    study_date = models.DateField(null=True, blank=True, db_index=True)
+    study_time = models.CharField(max_length=16, blank=True)
+    accession_number = models.CharField(max_length=16, blank=True, db_index=True)
+    study_id = models.CharField(max_length=16, blank=True)
+    study_description = models.CharField(max_length=64, blank=True)
+    referring_physician = models.CharField(max_length=324, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("study")
+        verbose_name_plural = _("studies")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.study_date or ''} {self.study_description or self.study_instance_uid}"
+
+
+class Series(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="series")
+    series_instance_uid = models.CharField(max_length=64, unique=True)
+    modality = models.CharField(max_length=16, blank=True, db_index=True)
+    series_number = models.IntegerField(null=True, blank=True)
+    series_description = models.CharField(max_length=64, blank=True)
+    body_part = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
+        ordering = ["series_number", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.modality} {self.series_number} {self.series_description}"
+
+
+class Instance(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="instances")
+    sop_instance_uid = models.CharField(max_length=64, unique=True)
+    sop_class_uid = models.CharField(max_length=64)
+    transfer_syntax_uid = models.CharField(max_length=64)
+    instance_number = models.IntegerField(null=True, blank=True)
+    rows = models.IntegerField(null=True, blank=True)
+    columns = models.IntegerField(null=True, blank=True)
+    number_of_frames = models.IntegerField(default=1)
+    bits_allocated = models.IntegerField(null=True, blank=True)
+    blob_key = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField()
+    source = models.CharField(max_length=10, choices=Source.choices)
+    sender = models.CharField(max_length=150, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instance")
+        ordering = ["instance_number", "id"]
+
+    def __str__(self) -> str:
+        return self.sop_instance_uid
+
+
+class QuarantinedItem(models.Model):
+    """Input refused by ingest, kept (encrypted) with its reason for an administrator."""
+
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    sender = models.CharField(max_length=150, blank=True)
+    institution = models.ForeignKey(Institution, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=32, db_index=True)
+    message = models.TextField()
+    sop_instance_uid = models.CharField(max_length=64, blank=True)
+    blob_key = models.CharField(max_length=64)
+    size = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("quarantined DICOM input")
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.message[:60]}"
+
+
+class StudyShare(models.Model):
+    """A study attached to a consultation: its specialist may read it while the grant lasts."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="shares")
+    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
+                                     related_name="study_shares")
+    shared_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("study attached to a consultation")
+        constraints = [models.UniqueConstraint(fields=["study", "consultation"],
+                                               name="one_share_per_consultation")]
+
+    def __str__(self) -> str:
+        return f"{self.study_id} → {self.consultation_id}"
+
+
+class DeidentifiedCopy(models.Model):
+    """A de-identified copy of a study made for use outside its consultation."""
+
+    source_study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="+")
+    copy = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="deid_origin")
+    target_institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
+                                           related_name="+")
+    purpose = models.CharField(max_length=200)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                related_name="+")
+    made_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("de-identified copy")
+
+    def __str__(self) -> str:
+        return f"{self.source_study_id} → {self.copy_id} ({self.purpose})"

@@ -1,0 +1,19 @@
+"""Imaging fixtures: alice's centre owns the scanner AE ``CT_A``; a store per test."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def image_store(tmp_path, settings):
+    """Each test writes blobs under its own directory (the index is rolled back anyway)."""
+    settings.IMAGE_STORE_DIR = tmp_path / "images"
+    return settings.IMAGE_STORE_DIR
+
+
+@pytest.fixture
+def scanner(world):
+    from imaging.models import RemoteAE
+
+    return RemoteAE.objects.create(ae_title="CT_A", institution=world.centre_a)

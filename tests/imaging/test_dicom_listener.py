@@ -1,0 +1,102 @@
+"""The DICOM door with real dcmtk peers (echoscu, storescu) against the real listener."""
+
+from __future__ import annotations
+
+import io
+import socket
+import subprocess
+
+import numpy as np
+import pydicom
+import pytest
+from pynetdicom import AE
+from pynetdicom.sop_class import Verification
+
+from imaging import store
+from imaging.dicom_handlers import start_listener
+from imaging.models import Instance, QuarantinedItem, Study
+from tests.conftest import free_port
+from tests.imaging.dicomfiles import encode, sample_path, synthetic
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def listener(scanner):
+    port = free_port()
+    server = start_listener("CLOUDHOSPITAL", "127.0.0.1", port)
+    yield port
+    server.shutdown()
+
+
+def dcmtk(tool, port, *args, aet="CT_A"):
+    return subprocess.run([tool, "-aet", aet, "-aec", "CLOUDHOSPITAL", "127.0.0.1", str(port),
+                           *args], capture_output=True, text=True, timeout=60)
+
+
+def test_echoscu_from_a_registered_ae_succeeds(listener):
+    result = dcmtk("echoscu", listener)
+    assert result.returncode == 0, result.stderr
+
+
+def test_an_unregistered_ae_is_rejected_at_association(listener):
+    result = dcmtk("storescu", listener, sample_path("CT_small.dcm"), aet="STRANGER")
+    assert result.returncode != 0
+    assert "Calling AE Title Not Recognized" in result.stdout + result.stderr
+    assert not Instance.objects.exists() and not QuarantinedItem.objects.exists()
+
+
+def test_an_inactive_ae_is_rejected(listener, scanner):
+    scanner.active = False
+    scanner.save()
+    assert dcmtk("echoscu", listener).returncode != 0
+
+
+@pytest.mark.parametrize(("name", "propose"), [
+    ("CT_small.dcm", "-xe"), ("MR_small.dcm", "-xe"), ("MR_small_RLE.dcm", "-xr"),
+    ("MR_small_jpeg_ls_lossless.dcm", "-xt"), ("JPEG2000.dcm", "-xw"),
+    ("SC_rgb_jpeg_dcmtk.dcm", "-xy")])
+def test_storescu_stores_ct_mr_and_compressed_instances(listener, world, name, propose):
+    result = dcmtk("storescu", listener, "-R", propose, sample_path(name))
+    assert result.returncode == 0, result.stdout + result.stderr
+    instance = Instance.objects.select_related("series__study").get()
+    assert instance.series.study.institution == world.centre_a
+    assert instance.sender == "CT_A" and instance.source == "dimse"
+    original = pydicom.dcmread(sample_path(name))
+    stored = pydicom.dcmread(io.BytesIO(store.get(instance.blob_key)))
+    assert stored.file_meta.TransferSyntaxUID == original.file_meta.TransferSyntaxUID
+    padding = 0xFFFCFFFC  # Data Set Trailing Padding: dcmtk drops it, it carries nothing
+    differing = [elem.tag for elem in original if elem.tag not in (padding, 0x7FE00010)
+                 and stored.get(elem.tag) != elem]
+    assert differing == []
+    # dcmtk pads an odd-length compressed frame to even length; the pixels are the same
+    assert np.array_equal(stored.pixel_array, original.pixel_array)
+    assert {e.tag for e in stored} == {e.tag for e in original} - {padding}
+
+
+def test_a_corrupt_instance_is_refused_with_its_reason(listener, tmp_path):
+    ds = synthetic()
+    ds.Rows = 70  # Pixel Data no longer matches Rows × Columns
+    bad = tmp_path / "bad.dcm"
+    bad.write_bytes(encode(ds))
+    result = dcmtk("storescu", listener, str(bad), "-d")
+    output = result.stdout + result.stderr
+    assert "0xc000" in output.lower() and "pixel_mismatch" in output
+    assert not Study.objects.exists()
+    item = QuarantinedItem.objects.get()
+    assert item.reason == "pixel_mismatch" and item.sender == "CT_A"
+
+
+def test_accepted_sockets_have_tcp_nodelay(scanner):
+    port = free_port()
+    server = start_listener("CLOUDHOSPITAL", "127.0.0.1", port)
+    try:
+        ae = AE(ae_title="CT_A")
+        ae.add_requested_context(Verification)
+        assoc = ae.associate("127.0.0.1", port, ae_title="CLOUDHOSPITAL")
+        assert assoc.is_established
+        accepted = server.active_associations[0].dul.socket.socket
+        assert accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        assoc.release()
+    finally:
+        server.shutdown()

@@ -70,6 +70,7 @@ def _register_routers() -> None:
     from clinics.api import router as clinics_router
 
     api.add_router("/", clinics_router)
+    api.add_router("/followups/", "clinics.followups.api.router")
 
 
 _register_routers()

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cloudhospital.security",
     "cloudhospital.core",
     "clinics",
+    "clinics.followups",
     "imaging",
     "signaling",
 ]
@@ -101,6 +102,25 @@ TASKS = {
         "QUEUES": ["default", "reminders", "imaging"],
     }
 }
+
+# Chronic-disease follow-up (clinics/followups/rules.py reads these). Intervals follow the
+# grassroots practice: stable every 3 months, out of target every 2 weeks until controlled.
+FOLLOWUP_STABLE_INTERVAL_DAYS = envint("FOLLOWUP_STABLE_INTERVAL_DAYS", 90)
+FOLLOWUP_UNCONTROLLED_INTERVAL_DAYS = envint("FOLLOWUP_UNCONTROLLED_INTERVAL_DAYS", 14)
+FOLLOWUP_SYSTOLIC_LIMIT = envint("FOLLOWUP_SYSTOLIC_LIMIT", 140)  # mmHg, out of target at >=
+FOLLOWUP_DIASTOLIC_LIMIT = envint("FOLLOWUP_DIASTOLIC_LIMIT", 90)
+FOLLOWUP_GLUCOSE_LIMIT = envstr("FOLLOWUP_GLUCOSE_LIMIT", "7.0")  # fasting, mmol/L
+FOLLOWUP_BOOKING_CUTOFF_MINUTES = envint("FOLLOWUP_BOOKING_CUTOFF_MINUTES", 10)
+FOLLOWUP_CHANGE_CUTOFF_MINUTES = envint("FOLLOWUP_CHANGE_CUTOFF_MINUTES", 120)
+FOLLOWUP_CHECKIN_OPEN_MINUTES = envint("FOLLOWUP_CHECKIN_OPEN_MINUTES", 30)
+FOLLOWUP_NO_SHOW_MINUTES = envint("FOLLOWUP_NO_SHOW_MINUTES", 15)
+FOLLOWUP_REMINDER_HOURS = [int(h) for h in envlist("FOLLOWUP_REMINDER_HOURS", "24,1")]
+FOLLOWUP_SLOT_DAYS_AHEAD = envint("FOLLOWUP_SLOT_DAYS_AHEAD", 14)
+FOLLOWUP_SCAN_SECONDS = envint("FOLLOWUP_SCAN_SECONDS", 300)
+FOLLOWUP_JOB_MAX_ATTEMPTS = envint("FOLLOWUP_JOB_MAX_ATTEMPTS", 5)
+FOLLOWUP_JOB_BACKOFF_SECONDS = envint("FOLLOWUP_JOB_BACKOFF_SECONDS", 30)
+FOLLOWUP_JOB_LEASE_SECONDS = envint("FOLLOWUP_JOB_LEASE_SECONDS", 900)
+FOLLOWUP_SMS_BACKEND = envstr("FOLLOWUP_SMS_BACKEND", "clinics.followups.notify.LocalSmsBackend")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -1,0 +1,82 @@
+"""The one way follow-up tells people something: in-app (live over WebSocket) and SMS.
+
+Every message carries a ``dedupe_key``. The in-app row is unique on that key and the SMS
+is written in the same transaction, so a job that is retried after a crash delivers each
+message at most once while the job itself runs at least once.
+
+SMS goes through a backend named by FOLLOWUP_SMS_BACKEND. The default,
+``LocalSmsBackend``, writes the message to the log and to ``SmsMessage`` (no gateway is
+ever called in development or tests). A real gateway adapter implements ``send`` and
+passes ``dedupe_key`` as the gateway's idempotency key.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.module_loading import import_string
+
+from clinics.followups.models import Notification, SmsMessage
+from cloudhospital.core.events import send_event_on_commit
+
+log = logging.getLogger(__name__)
+
+
+def user_group(user_id: int) -> str:
+    """The channel-layer group of one person's follow-up socket."""
+    return f"followups.user.{user_id}"
+
+
+class SmsBackend:
+    """Interface: deliver ``text`` to the patient's phone once per ``dedupe_key``."""
+
+    def send(self, *, dedupe_key: str, patient, text: str) -> None:
+        raise NotImplementedError
+
+
+class LocalSmsBackend(SmsBackend):
+    """Writes to the log and the ``SmsMessage`` table instead of calling a gateway."""
+
+    def send(self, *, dedupe_key: str, patient, text: str) -> None:
+        phone = patient.phone or ""
+        SmsMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults={
+            "patient": patient, "phone_last4": phone[-4:], "body": text,
+            "backend": f"{type(self).__module__}.{type(self).__qualname__}"})
+        log.info("SMS to ***%s (%s): %s", phone[-4:], dedupe_key, text)
+
+
+def sms_backend() -> SmsBackend:
+    return import_string(settings.FOLLOWUP_SMS_BACKEND)()
+
+
+def notification_event(n: Notification) -> dict:
+    """Schema of ``followups.notification`` (tests check it exactly)."""
+    return {"type": "followups.notification", "id": n.pk, "kind": n.kind, "title": n.title,
+            "body": n.body, "data": n.data, "created_at": n.created_at.isoformat()}
+
+
+def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
+           data: dict | None = None, patient=None, sms: bool = False) -> Notification | None:
+    """Deliver once: returns the new notification, or None if this key was delivered."""
+    if user is None:
+        return None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                n = Notification.objects.create(
+                    user=user, patient=patient, kind=kind, dedupe_key=dedupe_key[:200],
+                    title=str(title)[:200], body=str(body), data=data or {})
+        except IntegrityError:
+            log.info("notification %s already delivered; not sending again", dedupe_key)
+            return None
+        send_event_on_commit(user_group(user.pk), notification_event(n))
+        if sms and patient is not None and patient.phone:
+            sms_backend().send(dedupe_key=dedupe_key[:200], patient=patient,
+                               text=f"{title} {body}".strip())
+    return n
+
+
+def unread(user, limit: int = 20) -> list[Notification]:
+    return list(Notification.objects.filter(user=user).order_by("-created_at", "-id")[:limit])

@@ -1,0 +1,84 @@
+"""Doctors' weekly templates and exceptions turned into bookable slots."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinics.followups.models import (
+    HOLDING_STATUSES,
+    ExceptionKind,
+    ScheduleException,
+    ScheduleTemplate,
+    Slot,
+)
+from clinics.models import Staff
+
+LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+def _local(date: dt.date, time: dt.time) -> dt.datetime:
+    return dt.datetime.combine(date, time, tzinfo=LOCAL)
+
+
+def _blocks(start: dt.datetime, end: dt.datetime, minutes: int):
+    step = dt.timedelta(minutes=minutes)
+    while start + step <= end:
+        yield start, start + step
+        start += step
+
+
+def slot_times_for_day(doctor: Staff, date: dt.date
+                       ) -> list[tuple[dt.datetime, dt.datetime, int | None]]:
+    """(start, end, clinic id) of every slot the doctor offers on ``date``."""
+    exceptions = list(ScheduleException.objects.filter(doctor=doctor, date=date))
+    closed = [e for e in exceptions if e.kind == ExceptionKind.CLOSED]
+    if any(e.start_time is None for e in closed):
+        return []
+    closed_ranges = [(_local(date, e.start_time), _local(date, e.end_time or dt.time.max))
+                     for e in closed]
+    sources = [(t.start_time, t.end_time, t.slot_minutes, t.clinic_id)
+               for t in ScheduleTemplate.objects.filter(doctor=doctor, weekday=date.weekday(),
+                                                        active=True)]
+    sources += [(e.start_time, e.end_time, e.slot_minutes, e.clinic_id)
+                for e in exceptions if e.kind == ExceptionKind.EXTRA and e.start_time
+                and e.end_time]
+    times = []
+    for start_time, end_time, minutes, clinic_id in sources:
+        for start, end in _blocks(_local(date, start_time), _local(date, end_time), minutes):
+            if not any(start < c_end and end > c_start for c_start, c_end in closed_ranges):
+                times.append((start, end, clinic_id))
+    return sorted(times)
+
+
+def publish_slots(doctor: Staff, days: int | None = None, today: dt.date | None = None) -> int:
+    """Create the doctor's slots for the coming days; close unbooked slots an exception
+    removed. Idempotent (slots are unique per doctor and start). Returns slots created."""
+    days = days or settings.FOLLOWUP_SLOT_DAYS_AHEAD
+    today = today or timezone.localdate(timezone=LOCAL)
+    created = 0
+    with transaction.atomic():
+        for offset in range(days):
+            date = today + dt.timedelta(days=offset)
+            wanted = slot_times_for_day(doctor, date)
+            starts = set()
+            for start, end, clinic_id in wanted:
+                starts.add(start)
+                _, made = Slot.objects.get_or_create(
+                    doctor=doctor, start=start,
+                    defaults={"end": end, "clinic_id": clinic_id, "is_open": True})
+                created += made
+            day_start = _local(date, dt.time.min)
+            stale = (Slot.objects.filter(doctor=doctor, start__gte=day_start,
+                                         start__lt=day_start + dt.timedelta(days=1),
+                                         is_open=True)
+                     .exclude(start__in=starts)
+                     .exclude(visits__status__in=HOLDING_STATUSES))
+            stale.update(is_open=False)
+            Slot.objects.filter(doctor=doctor, start__in=starts, is_open=False).update(
+                is_open=True)
+    return created

@@ -1,0 +1,138 @@
+"""The follow-up jobs, run by ``manage.py db_worker`` (django.tasks + django-tasks-db).
+
+Each job is at-least-once (see jobs.py) and idempotent in effect: reminders and offers
+go through notify.notify with a dedupe key, state changes are conditional updates, and
+the next visit is guarded by the ``one_open_visit_per_plan`` constraint.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from clinics.followups import booking, jobs, notify, rules, schedules, visits
+from clinics.followups.models import (
+    FollowUpPlan,
+    PlanStatus,
+    ScheduleTemplate,
+    Visit,
+    VisitStatus,
+)
+from clinics.models import Staff
+
+log = logging.getLogger(__name__)
+
+
+def schedule_visit_jobs(visit: Visit, now: dt.datetime) -> None:
+    """Enqueue the reminders and the no-show check of a booked visit (inside the booking
+    transaction, so they exist exactly when the booking does). Jobs of an earlier slot
+    find the visit moved and do nothing."""
+    start = visit.slot.start
+    for kind, when in rules.reminder_times(start, now):
+        send_reminder.using(run_after=max(when, now)).enqueue(
+            visit.pk, kind, start.isoformat())
+    mark_no_show.using(run_after=rules.no_show_at(start)).enqueue(visit.pk, visit.slot_id)
+
+
+@jobs.job(queue_name="reminders")
+def send_reminder(visit_id: int, kind: str, slot_start: str) -> str:
+    """Remind the patient (in-app and SMS) of a visit; at most once per visit, kind and
+    slot time, however often the job runs."""
+    visit = Visit.objects.select_related("slot", "patient", "doctor").filter(pk=visit_id).first()
+    if (visit is None or visit.status != VisitStatus.BOOKED
+            or visit.slot.start.isoformat() != slot_start):
+        return "skipped"
+    local = timezone.localtime(visit.slot.start)
+    sent = notify.notify(
+        visit.patient.user, kind="reminder", patient=visit.patient, sms=True,
+        dedupe_key=f"reminder:{visit.pk}:{kind}:{slot_start}",
+        title="随访提醒", body=f"您预约的{visit.doctor.real_name}医生线上随访将于"
+        f"{local:%m月%d日 %H:%M}开始，请提前30分钟内在线签到。",
+        data={"visit_id": visit.pk, "reminder": kind, "start": slot_start})
+    return "sent" if sent else "already sent"
+
+
+@jobs.job(queue_name="reminders")
+def mark_no_show(visit_id: int, slot_id: int) -> str:
+    visit = visits.mark_no_show(visit_id, slot_id)
+    return "no_show" if visit else "skipped"
+
+
+@jobs.job()
+def create_next_visit(visit_id: int) -> int | None:
+    """After a completed visit, the plan's next (due) visit exists; its date comes from
+    the rules, already applied to the plan when the visit was completed."""
+    visit = Visit.objects.select_related("plan").get(pk=visit_id)
+    if visit.status != VisitStatus.COMPLETED or visit.plan.status != PlanStatus.ACTIVE:
+        return None
+    with transaction.atomic():
+        nxt = booking.ensure_due_visit(visit.plan)
+        patient = visit.plan.patient
+        notify.notify(patient.user, kind="next_visit", patient=patient,
+                      dedupe_key=f"next_visit:{visit.pk}",
+                      title="下次随访", body=f"请在{nxt.due_on:%Y-%m-%d}前后预约下次随访。",
+                      data={"visit_id": nxt.pk, "due_on": nxt.due_on.isoformat()})
+    return nxt.pk
+
+
+@jobs.job()
+def notify_out_of_target(visit_id: int) -> str:
+    """Tell the responsible doctor that a visit's readings were out of target."""
+    visit = Visit.objects.select_related("plan__doctor__user", "patient").get(pk=visit_id)
+    if not visit.out_of_target:
+        return "in target"
+    reasons = rules.out_of_target_reasons(visits._readings(visit))
+    parts = []
+    if visit.systolic or visit.diastolic:
+        parts.append(f"血压 {visit.systolic}/{visit.diastolic} mmHg")
+    if visit.glucose is not None:
+        parts.append(f"空腹血糖 {visit.glucose} mmol/L")
+    sent = notify.notify(
+        visit.plan.doctor.user, kind="out_of_target", dedupe_key=f"out_of_target:{visit.pk}",
+        title=f"{visit.patient.name} 随访指标未达标", body="，".join(parts),
+        data={"visit_id": visit.pk, "reasons": reasons,
+              "next_due_on": visit.plan.next_due_on.isoformat()})
+    return "sent" if sent else "already sent"
+
+
+def scan_once(today: dt.date | None = None) -> dict:
+    """One pass of the periodic scan: recover lost jobs, publish slots, and give every
+    plan that is due (within the booking horizon) an open visit and a nudge to book."""
+    recovered = jobs.recover_lost_jobs()
+    today = today or timezone.localdate()
+    published = 0
+    doctor_ids = ScheduleTemplate.objects.filter(active=True).values_list("doctor_id",
+                                                                          flat=True)
+    for doctor in Staff.objects.filter(pk__in=set(doctor_ids)):
+        published += schedules.publish_slots(doctor, today=today)
+    horizon = today + dt.timedelta(days=settings.FOLLOWUP_SLOT_DAYS_AHEAD)
+    due = 0
+    for plan in FollowUpPlan.objects.filter(status=PlanStatus.ACTIVE, next_due_on__lte=horizon
+                                            ).select_related("patient__user"):
+        with transaction.atomic():
+            visit = booking.ensure_due_visit(plan)
+            if visit.status == VisitStatus.DUE:
+                due += 1
+                notify.notify(plan.patient.user, kind="due", patient=plan.patient,
+                              dedupe_key=f"due:{visit.pk}", title="随访到期",
+                              body=f"您的{plan.condition}随访将于{visit.due_on:%Y-%m-%d}到期，"
+                              "请在线预约。", data={"visit_id": visit.pk})
+    return {"recovered": len(recovered), "slots_created": published, "due": due}
+
+
+@jobs.job()
+def periodic_scan() -> dict:
+    """The periodic job: schedules its own next run first, so a crash mid-scan keeps the
+    chain alive (and the duplicate guard keeps it single)."""
+    jobs.ensure_scheduled(periodic_scan, dt.timedelta(seconds=settings.FOLLOWUP_SCAN_SECONDS))
+    return scan_once()
+
+
+def start_periodic_jobs() -> None:
+    """Make sure the periodic scan is queued (seed_demo and the deploy scripts call this
+    through ``manage.py followups_start``)."""
+    jobs.ensure_scheduled(periodic_scan, dt.timedelta(seconds=0))

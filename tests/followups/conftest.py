@@ -1,0 +1,40 @@
+"""Follow-up fixtures on top of the shared personas: alice follows pat up for I10."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+
+
+@pytest.fixture
+def fu(world):
+    """pat has an I10 plan with alice at clinic_a and alice has open slots in coming days;
+    oscar (centre B) has slots of his own that pat may not book."""
+    from clinics.followups import booking
+    from clinics.followups.models import Slot
+
+    now = timezone.now().replace(second=0, microsecond=0)
+
+    def slot(doctor, delta, clinic=None, minutes=15):
+        start = now + delta
+        return Slot.objects.create(doctor=doctor, clinic=clinic, start=start,
+                                   end=start + dt.timedelta(minutes=minutes))
+
+    plan = booking.create_plan(world.alice.user, world.pat, "I10", world.alice, world.clinic_a)
+    ns = SimpleNamespace(
+        plan=plan, now=now, slot=slot,
+        tomorrow=slot(world.alice, dt.timedelta(days=1), world.clinic_a),
+        in_two_days=slot(world.alice, dt.timedelta(days=2), world.clinic_a),
+        in_three_days=slot(world.alice, dt.timedelta(days=3), world.clinic_a),
+        soon=slot(world.alice, dt.timedelta(minutes=5), world.clinic_a),
+        oscars=slot(world.oscar, dt.timedelta(days=1)),
+    )
+    return ns
+
+
+def api_client(client, user):
+    client.force_login(user)
+    return client

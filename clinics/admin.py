@@ -1,6 +1,18 @@
 from django.contrib import admin
 
 from clinics import models
+from cloudhospital.security import audit
+
+
+class AuditedReadsMixin:
+    """Opening a patient's record in the admin is a read of patient data: audit it."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None:
+            audit.record(request.user, f"{obj._meta.model_name}.admin_read", obj,
+                         request=request)
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(models.Institution)
@@ -25,13 +37,13 @@ class StaffAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.Patient)
-class PatientAdmin(admin.ModelAdmin):
+class PatientAdmin(AuditedReadsMixin, admin.ModelAdmin):
     list_display = ["name", "sex", "date_of_birth", "home_institution"]
     exclude = ["national_id_hash"]
 
 
 @admin.register(models.Consultation)
-class ConsultationAdmin(admin.ModelAdmin):
+class ConsultationAdmin(AuditedReadsMixin, admin.ModelAdmin):
     list_display = ["id", "patient", "status", "urgency", "invited_institution", "scheduled_at"]
     list_filter = ["status", "urgency"]
     readonly_fields = [f.name for f in models.Consultation._meta.fields]

@@ -101,3 +101,12 @@ def test_an_unknown_step_or_bad_form_changes_nothing(world, client, consultation
 def test_pages_need_login(client):
     response = client.get("/consultations/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+
+
+def test_opening_a_patient_in_the_admin_is_audited(world, client):
+    from cloudhospital.security.models import AuditEntry
+
+    client.force_login(world.admin)
+    assert client.get(f"/admin/clinics/patient/{world.pat.pk}/change/").status_code == 200
+    entry = AuditEntry.objects.filter(action="patient.admin_read").get()
+    assert (entry.actor, entry.patient_id) == (world.admin, world.pat.pk)

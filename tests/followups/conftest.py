@@ -38,3 +38,30 @@ def fu(world):
 def api_client(client, user):
     client.force_login(user)
     return client
+
+
+def run_ready_jobs(*, ignore_run_after: bool = False) -> list:
+    """Run queued jobs in this process, as db_worker would (claim, call, record).
+    Returns the rows run. With ``ignore_run_after`` scheduled jobs run now too."""
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(status="READY")
+    if not ignore_run_after:
+        rows = rows.ready()
+    done = []
+    for row in rows.order_by("run_after", "enqueued_at"):
+        row.claim("in-test-worker")
+        try:
+            value = row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+        except Exception as exc:  # noqa: BLE001 - recorded on the row, as the worker does
+            row.set_failed(exc)
+        else:
+            row.set_successful(value)
+        done.append(row)
+    return done
+
+
+def jobs_of(task) -> list:
+    from django_tasks_db.models import DBTaskResult
+
+    return list(DBTaskResult.objects.filter(task_path=task.module_path).order_by("run_after"))

@@ -11,11 +11,12 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from clinics.followups.routing import websocket_urlpatterns as followups_routes  # noqa: E402
 from signaling.routing import websocket_urlpatterns as signaling_routes  # noqa: E402
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
-        [*signaling_routes]
+        [*signaling_routes, *followups_routes]
     ))),
 })

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from clinics.followups import views
+
+app_name = "followups"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("book/", views.book, name="book"),
+    path("<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/call-next/", views.call_next, name="call_next"),
+    path("desk/<int:pk>/complete/", views.complete, name="complete"),
+]

@@ -4,8 +4,8 @@
   (``RemoteAE``) is rejected with "calling AE title not recognised" (0x01, 0x01, 0x03).
 - Verification (PS3.4 Annex A): C-ECHO answers Success.
 - Storage (PS3.4 Annex B): each C-STORE goes through ``ingest.ingest_instance``; refused
-  input answers 0xC000 "Cannot understand" or 0x0110 "Processing failure" (conflicts) with
-  the reason in Error Comment (PS3.7 Annex C).
+  input answers 0xC000 "Cannot understand", 0x0122 "SOP Class not supported" or 0x0110
+  "Processing failure" (conflicts), with the reason in Error Comment (PS3.7 Annex C).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 STATUS_SUCCESS = 0x0000
 STATUS_PROCESSING_FAILURE = 0x0110
 STATUS_OUT_OF_RESOURCES = 0xA700
-STATUS_CANNOT_UNDERSTAND = 0xC000
 
 
 def institution_for(ae_title: str):
@@ -72,8 +71,7 @@ def handle_store(event) -> Dataset | int:
         return _status(STATUS_OUT_OF_RESOURCES, f"storage failed: {exc.strerror or exc}")
     if outcome.ok:
         return STATUS_SUCCESS
-    code = STATUS_PROCESSING_FAILURE if outcome.reason == "conflict" else STATUS_CANNOT_UNDERSTAND
-    return _status(code, f"{outcome.reason}: {outcome.message}")
+    return _status(ingest.failure_status(outcome.reason), f"{outcome.reason}: {outcome.message}")
 
 
 def _status(code: int, comment: str) -> Dataset:

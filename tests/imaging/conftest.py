@@ -17,3 +17,29 @@ def scanner(world):
     from imaging.models import RemoteAE
 
     return RemoteAE.objects.create(ae_title="CT_A", institution=world.centre_a)
+
+
+@pytest.fixture
+def ct_study(world):
+    """Alice's centre sent a 3-slice synthetic CT series and pydicom's CT_small."""
+    from imaging.ingest import ingest_instance
+    from tests.imaging.dicomfiles import encode, sample, series
+
+    slices = series(3, window=(40, 400))
+    for ds in slices:
+        ingest_instance(encode(ds), institution=world.centre_a, source="upload")
+    ingest_instance(sample("CT_small.dcm"), institution=world.centre_a, source="upload")
+    return slices
+
+
+@pytest.fixture
+def client_for():
+    from django.test import Client
+
+    def make(staff_or_user):
+        user = getattr(staff_or_user, "user", staff_or_user)
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

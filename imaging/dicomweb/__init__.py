@@ -1,0 +1,1 @@
+"""DICOMweb (PS3.18): QIDO-RS search, WADO-RS retrieve and render, STOW-RS store."""

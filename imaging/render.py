@@ -1,0 +1,161 @@
+"""Pixel data → windowed 8-bit image (PNG or JPEG), as DICOMweb /rendered and the viewer use.
+
+The pipeline follows the DICOM grayscale display chain (PS3.3 C.11): modality LUT
+(Rescale Slope/Intercept, so CT values are Hounsfield units) → VOI LUT (a window from the
+request, a named preset, the file, or for files without one the pixel distribution) →
+MONOCHROME1 inversion. Colour images are passed through unwindowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import pydicom
+from django.core.cache import cache
+from PIL import Image
+from pydicom.pixels import apply_rescale, pixel_array
+
+PRESETS: dict[str, tuple[float, float]] = {
+    "lung": (-600.0, 1500.0),
+    "mediastinum": (40.0, 400.0),
+    "bone": (400.0, 1800.0),
+    "brain": (40.0, 80.0),
+}
+MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
+CACHE_SECONDS = 3600
+CACHE_MAX_BYTES = 4 << 20
+
+
+class RenderError(ValueError):
+    """A rendering parameter is invalid (answered 400)."""
+
+
+@dataclass(frozen=True)
+class Options:
+    frame: int = 0
+    window: tuple[float, float] | None = None
+    preset: str = ""
+    viewport: tuple[int, int] | None = None
+    fmt: str = "png"
+    quality: int = 90
+
+    def cache_key(self, blob_key: str) -> str:
+        raw = f"{blob_key}|{self}".encode()
+        return "imaging:render:" + hashlib.sha256(raw).hexdigest()
+
+
+def parse_options(params, *, fmt: str, frame: int = 0) -> Options:
+    """DICOMweb rendered query parameters: window=c,w[,fn], viewport=w,h, quality; preset."""
+    window = None
+    if params.get("window"):
+        try:
+            center, width = (float(v) for v in params["window"].split(",")[:2])
+        except ValueError as exc:
+            raise RenderError("window must be center,width") from exc
+        if width < 1:
+            raise RenderError("window width must be at least 1")
+        window = (center, width)
+    preset = params.get("preset", "")
+    if preset and preset not in PRESETS:
+        raise RenderError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}")
+    viewport = None
+    if params.get("viewport"):
+        try:
+            vw, vh = (int(v) for v in params["viewport"].split(",")[:2])
+        except ValueError as exc:
+            raise RenderError("viewport must be width,height") from exc
+        if not (1 <= vw <= 4096 and 1 <= vh <= 4096):
+            raise RenderError("viewport must be between 1 and 4096 pixels")
+        viewport = (vw, vh)
+    try:
+        quality = int(params.get("quality", 90))
+    except ValueError as exc:
+        raise RenderError("quality must be 1-100") from exc
+    return Options(frame=frame, window=window, preset=preset, viewport=viewport, fmt=fmt,
+                   quality=max(1, min(quality, 100)))
+
+
+def frame_count(ds) -> int:
+    return int(ds.get("NumberOfFrames", 1) or 1)
+
+
+def modality_values(ds, frame: int) -> np.ndarray:
+    """One frame in modality units (HU for CT), as float."""
+    if not 0 <= frame < frame_count(ds):
+        raise RenderError(f"frame {frame + 1} does not exist (1-{frame_count(ds)})")
+    arr = pixel_array(ds, index=frame if frame_count(ds) > 1 else None)
+    if ds.get("SamplesPerPixel", 1) != 1:
+        return arr
+    if "RescaleSlope" in ds or "ModalityLUTSequence" in ds:
+        arr = apply_rescale(arr, ds)
+    return arr.astype(np.float64)
+
+
+def choose_window(ds, values: np.ndarray, options: Options) -> tuple[float, float]:
+    if options.window:
+        return options.window
+    if options.preset:
+        return PRESETS[options.preset]
+    center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is not None and width is not None and ds.get("Modality") != "MR":
+        if _first(width) >= 1:
+            return _first(center), _first(width)
+    # MR (and files without a window): the 0.5-99.5 percentile range of this frame.
+    low, high = np.percentile(values, [0.5, 99.5])
+    if high <= low:
+        low, high = float(values.min()), float(values.max()) + 1
+    return (low + high) / 2, max(high - low, 1.0)
+
+
+def _first(value) -> float:
+    """Window Center/Width may hold several windows; the first is the default one."""
+    return float(value[0]) if isinstance(value, pydicom.multival.MultiValue) else float(value)
+
+
+def window_to_8bit(values: np.ndarray, center: float, width: float) -> np.ndarray:
+    """The linear VOI function of PS3.3 C.11.2.1.2.1, onto 0-255."""
+    scaled = ((values - (center - 0.5)) / (width - 1 if width > 1 else 1) + 0.5) * 255
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def to_image(ds, options: Options) -> Image.Image:
+    values = modality_values(ds, options.frame)
+    if values.ndim == 3:  # colour (pixel_array already converted YBR to RGB)
+        pixels = values if values.dtype == np.uint8 else np.clip(values, 0, 255).astype(
+            np.uint8)
+        image = Image.fromarray(pixels, "RGB")
+    else:
+        center, width = choose_window(ds, values, options)
+        pixels = window_to_8bit(values, center, width)
+        if ds.get("PhotometricInterpretation") == "MONOCHROME1":
+            pixels = 255 - pixels
+        image = Image.fromarray(pixels, "L")
+    if options.viewport:  # fit inside the viewport, aspect ratio kept (PS3.18 8.3.5.1.3)
+        scale = min(options.viewport[0] / image.width, options.viewport[1] / image.height)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.LANCZOS)
+    return image
+
+
+def render(ds, options: Options) -> bytes:
+    image = to_image(ds, options)
+    out = io.BytesIO()
+    if options.fmt == "jpeg":
+        image.save(out, "JPEG", quality=options.quality)
+    else:
+        image.save(out, "PNG", optimize=False)
+    return out.getvalue()
+
+
+def render_cached(blob_key: str, load, options: Options) -> bytes:
+    """``render`` through the cache: ``load()`` is called (decrypt + parse) only on a miss."""
+    key = options.cache_key(blob_key)
+    data = cache.get(key)
+    if data is None:
+        data = render(load(), options)
+        if len(data) <= CACHE_MAX_BYTES:
+            cache.set(key, data, CACHE_SECONDS)
+    return data

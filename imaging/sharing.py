@@ -1,0 +1,108 @@
+"""Who may read which study, and the grants that carry a study across care levels.
+
+- A study is visible to the institution that sent it.
+- Attaching it to a consultation grants the consultation's specialist read access while
+  the consultation is open and for STUDY_SHARE_GRACE_HOURS after it closes; nobody else
+  (not the specialist's colleagues, not a specialist of another consultation).
+- Outside the consultation only a de-identified copy travels (``deid`` / ``share_copy``).
+
+Every failure to find answers "not found", so a study's existence does not leak.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from clinics.access import staff_of, visible_consultations
+from clinics.models import OPEN_STATUSES, Consultation, Role
+from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
+from cloudhospital.security import audit
+from imaging.models import Instance, Series, Study, StudyShare
+
+
+def active_grant_q(prefix: str = "") -> Q:
+    """Consultations whose grant is live: open, or closed less than the grace period ago."""
+    since = timezone.now() - timedelta(hours=settings.STUDY_SHARE_GRACE_HOURS)
+    return (Q(**{f"{prefix}status__in": list(OPEN_STATUSES)})
+            | Q(**{f"{prefix}closed_at__gte": since}))
+
+
+def visible_studies(user) -> QuerySet[Study]:
+    qs = Study.objects.select_related("patient", "institution")
+    if getattr(user, "is_superuser", False):
+        return qs
+    staff = staff_of(user)
+    if staff is None:
+        return qs.none()
+    shared = StudyShare.objects.filter(
+        active_grant_q("consultation__"), consultation__specialist=staff).values("study_id")
+    return qs.filter(Q(institution=staff.institution_id) | Q(pk__in=shared))
+
+
+def get_study(user, study_uid: str) -> Study:
+    study = visible_studies(user).filter(study_instance_uid=study_uid).first()
+    if study is None:
+        raise NotFound("no such study")
+    return study
+
+
+def get_series(user, study_uid: str, series_uid: str) -> Series:
+    study = get_study(user, study_uid)
+    series = study.series.filter(series_instance_uid=series_uid).first()
+    if series is None:
+        raise NotFound("no such series")
+    return series
+
+
+def get_instance(user, study_uid: str, series_uid: str, sop_uid: str) -> Instance:
+    series = get_series(user, study_uid, series_uid)
+    instance = series.instances.filter(sop_instance_uid=sop_uid).first()
+    if instance is None:
+        raise NotFound("no such instance")
+    instance.series = series
+    return instance
+
+
+def read(user, action: str, study: Study, *, request=None, **detail) -> None:
+    """The audit entry for one read of a study (QIDO, WADO, render, download)."""
+    audit.record(user, action, object_type="imaging.study",
+                 object_id=study.study_instance_uid[:64], request=request,
+                 institution=study.institution_id, **detail)
+
+
+def attach_study(user, consultation: Consultation, study_uid: str, *,
+                 request=None) -> StudyShare:
+    """The requesting centre attaches one of its studies to its open consultation."""
+    staff = staff_of(user)
+    if staff is None or staff.role not in (Role.CLINIC_DOCTOR, Role.COORDINATOR):
+        raise NotAllowed("only the requesting centre's staff attach studies")
+    if not visible_consultations(user).filter(pk=consultation.pk).exists():
+        raise NotFound("no such consultation")
+    if consultation.inviting_institution_id != staff.institution_id:
+        raise NotAllowed("only the requesting centre attaches studies to a consultation")
+    if not consultation.is_open:
+        raise InvalidInput("the consultation is closed", field="consultation")
+    study = Study.objects.filter(study_instance_uid=study_uid,
+                                 institution=staff.institution_id).first()
+    if study is None:
+        raise NotFound("no such study at your institution")
+    try:
+        with transaction.atomic():
+            share = StudyShare.objects.create(study=study, consultation=consultation,
+                                              shared_by=staff)
+    except IntegrityError:
+        share = StudyShare.objects.get(study=study, consultation=consultation)
+    audit.record(user, "imaging.attach", object_type="imaging.study",
+                 object_id=study.study_instance_uid[:64], patient_id=consultation.patient_id,
+                 request=request, consultation=str(consultation.pk))
+    return share
+
+
+def studies_of_consultation(user, consultation: Consultation) -> QuerySet[Study]:
+    """The consultation's studies that ``user`` may read now."""
+    return visible_studies(user).filter(shares__consultation=consultation).distinct()

@@ -90,7 +90,7 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "channels.layers.InMemoryChannelLayer"),
+            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "signaling.layers.FastInMemoryChannelLayer"),
             "CONFIG": {"capacity": 1000, "expiry": 30},
         }
     }

@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("clinics.followups.urls")),
     path("", include("imaging.urls")),
+    path("", include("signaling.urls")),
     path("", include("clinics.urls")),
 ]
 

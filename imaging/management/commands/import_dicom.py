@@ -27,7 +27,7 @@ class Command(BaseCommand):
         who.add_argument("--ae", help="a registered AE title; its institution owns the images")
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, paths, institution, ae, no_progress, **options):
+    def handle(self, paths, institution, ae, no_progress, verbosity, **options):
         owner = self._owner(institution, ae)
         counts: Counter[str] = Counter()
         refused = []
@@ -40,6 +40,9 @@ class Command(BaseCommand):
                 counts[outcome.status] += 1
                 if not outcome.ok:
                     refused.append(f"{name}: {outcome.reason}: {outcome.message}")
+                if verbosity >= 2:  # one line per file, written once its outcome is final
+                    self.stdout.write(f"{outcome.status} {outcome.sop_instance_uid} {name}")
+                    self.stdout.flush()
                 bar.update(1)
         except (OSError, sources.TooLarge) as exc:
             raise CommandError(str(exc)) from exc

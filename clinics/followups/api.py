@@ -9,11 +9,17 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 from pydantic import Field
 
-from clinics.access import patient_of
-from clinics.followups import booking, notify, rules, visits
-from clinics.followups.models import Slot, Visit, VisitStatus
+from clinics.access import patient_of, visible_patients
+from clinics.followups import booking, notify, rules, schedules, visits
+from clinics.followups.models import (
+    ScheduleException,
+    ScheduleTemplate,
+    Slot,
+    Visit,
+    VisitStatus,
+)
 from clinics.schemas import ErrorOut
-from cloudhospital.core.errors import NotAllowed, NotFound
+from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 
 router = Router(tags=["follow-up"])
@@ -93,6 +99,55 @@ class CalledOut(Schema):
     room_url: str | None
 
 
+class TemplateIn(Schema):
+    weekday: int = Field(..., ge=0, le=6)
+    start_time: dt.time
+    end_time: dt.time
+    slot_minutes: int = 15
+    clinic_id: int | None = None
+
+
+class TemplateOut(Schema):
+    id: int
+    weekday: int
+    start_time: dt.time
+    end_time: dt.time
+    slot_minutes: int
+    clinic_id: int | None
+
+
+class ExceptionIn(Schema):
+    date: dt.date
+    kind: str = Field(..., pattern="^(closed|extra)$")
+    start_time: dt.time | None = None
+    end_time: dt.time | None = None
+    slot_minutes: int = 15
+    clinic_id: int | None = None
+    reason: str = Field("", max_length=200)
+
+
+class ExceptionOut(Schema):
+    id: int
+    date: dt.date
+    kind: str
+    start_time: dt.time | None
+    end_time: dt.time | None
+    reason: str
+
+
+class ScheduleOut(Schema):
+    templates: list[TemplateOut]
+    exceptions: list[ExceptionOut]
+    open_slots: int
+
+
+class PlanIn(Schema):
+    patient_id: int
+    condition: str = Field(..., max_length=10)
+    clinic_id: int | None = None
+    interval_days: int | None = Field(None, ge=7, le=365)
+
+
 class NotificationOut(Schema):
     id: int
     kind: str
@@ -139,10 +194,48 @@ def plans(request):
     items = list(booking.active_plans(patient))
     audit.record(request.user, "followup.plan.list", object_type="followups.followupplan",
                  object_id="*", patient_id=patient.pk, request=request, count=len(items))
-    return [{"id": p.pk, "condition": p.condition, "doctor": _doctor(p.doctor),
-             "clinic": str(p.clinic) if p.clinic_id else None, "next_due_on": p.next_due_on,
-             "controlled": p.controlled, "eligible_online": p.in_person_diagnosis() is not None}
-            for p in items]
+    return [_plan_dict(p) for p in items]
+
+
+def _plan_dict(p) -> dict:
+    return {"id": p.pk, "condition": p.condition, "doctor": _doctor(p.doctor),
+            "clinic": str(p.clinic) if p.clinic_id else None, "next_due_on": p.next_due_on,
+            "controlled": p.controlled, "eligible_online": p.in_person_diagnosis() is not None}
+
+
+@router.post("/plans", response={201: PlanOut, **ERRORS})
+def create_plan(request, payload: PlanIn):
+    """A doctor starts following up one of the patients they may see."""
+    doctor = visits._doctor(request.user)
+    patient = visible_patients(request.user).filter(pk=payload.patient_id).first()
+    if patient is None:
+        raise InvalidInput("unknown patient", field="patient_id")
+    clinic = schedules._clinic_of(doctor, payload.clinic_id)
+    plan = booking.create_plan(request.user, patient, payload.condition, doctor, clinic,
+                               interval_days=payload.interval_days, request=request)
+    return Status(201, _plan_dict(plan))
+
+
+@router.get("/schedule", response={200: ScheduleOut, **ERRORS})
+def schedule(request):
+    """The calling doctor's weekly templates, exceptions to come, and open slots."""
+    doctor = visits._doctor(request.user)
+    return {"templates": list(ScheduleTemplate.objects.filter(doctor=doctor, active=True)),
+            "exceptions": list(ScheduleException.objects.filter(
+                doctor=doctor, date__gte=timezone.localdate())),
+            "open_slots": Slot.objects.filter(doctor=doctor, is_open=True,
+                                              start__gte=timezone.now()).count()}
+
+
+@router.post("/schedule/templates", response={201: TemplateOut, **ERRORS})
+def add_template(request, payload: TemplateIn):
+    return Status(201, schedules.add_template(request.user, request=request, **payload.dict()))
+
+
+@router.post("/schedule/exceptions", response={201: ExceptionOut, **ERRORS})
+def add_exception(request, payload: ExceptionIn):
+    return Status(201, schedules.add_exception(request.user, request=request,
+                                               **payload.dict()))
 
 
 @router.get("/slots", response={200: list[SlotOut], **ERRORS})

@@ -82,3 +82,82 @@ def publish_slots(doctor: Staff, days: int | None = None, today: dt.date | None 
             Slot.objects.filter(doctor=doctor, start__in=starts, is_open=False).update(
                 is_open=True)
     return created
+
+
+def _publisher(user) -> Staff:
+    from clinics.access import staff_of
+    from cloudhospital.core.errors import NotAllowed
+
+    staff = staff_of(user)
+    if staff is None or not staff.is_doctor or not staff.may_practise:
+        raise NotAllowed("only doctors with a verified licence publish follow-up schedules")
+    return staff
+
+
+def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) -> None:
+    from cloudhospital.core.errors import InvalidInput
+
+    if (start is None) != (end is None):
+        raise InvalidInput("give both start and end time, or neither for a whole day")
+    if start is not None and end <= start:
+        raise InvalidInput("the end time must be after the start time")
+    if not 5 <= slot_minutes <= 120:
+        raise InvalidInput("slots last between 5 and 120 minutes")
+
+
+def _clinic_of(doctor: Staff, clinic_id: int | None):
+    from clinics.models import CloudClinic
+    from cloudhospital.core.errors import InvalidInput
+
+    if clinic_id is None:
+        return None
+    clinic = CloudClinic.objects.filter(pk=clinic_id, institution=doctor.institution_id).first()
+    if clinic is None:
+        raise InvalidInput("unknown cloud clinic of your institution", field="clinic_id")
+    return clinic
+
+
+def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
+                 slot_minutes: int = 15, clinic_id: int | None = None,
+                 request=None) -> ScheduleTemplate:
+    """A doctor adds weekly hours; the slots of the coming days appear at once."""
+    from cloudhospital.core.errors import InvalidInput
+    from cloudhospital.security import audit
+
+    doctor = _publisher(user)
+    if not 0 <= weekday <= 6:
+        raise InvalidInput("weekday is 0 (Monday) to 6 (Sunday)", field="weekday")
+    clinic = _clinic_of(doctor, clinic_id)
+    _check_hours(start_time, end_time, slot_minutes)
+    with transaction.atomic():
+        template = ScheduleTemplate.objects.create(
+            doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time,
+            slot_minutes=slot_minutes, clinic=clinic)
+        publish_slots(doctor)
+        audit.record(user, "followup.schedule.template", template, request=request)
+    return template
+
+
+def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None = None,
+                  end_time: dt.time | None = None, slot_minutes: int = 15,
+                  clinic_id: int | None = None, reason: str = "",
+                  request=None) -> ScheduleException:
+    """A day off (whole day or hours) or extra hours; open slots follow at once. Slots
+    already booked are kept: the booking stands until the patient moves it."""
+    from cloudhospital.core.errors import InvalidInput
+    from cloudhospital.security import audit
+
+    doctor = _publisher(user)
+    if kind not in ExceptionKind.values:
+        raise InvalidInput("kind is closed or extra", field="kind")
+    if kind == ExceptionKind.EXTRA and start_time is None:
+        raise InvalidInput("extra hours need a start and an end time")
+    clinic = _clinic_of(doctor, clinic_id)
+    _check_hours(start_time, end_time, slot_minutes)
+    with transaction.atomic():
+        exception = ScheduleException.objects.create(
+            doctor=doctor, date=date, kind=kind, start_time=start_time, end_time=end_time,
+            slot_minutes=slot_minutes, clinic=clinic, reason=reason[:200])
+        publish_slots(doctor)
+        audit.record(user, "followup.schedule.exception", exception, request=request)
+    return exception

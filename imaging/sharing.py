@@ -11,6 +11,7 @@ Every failure to find answers "not found", so a study's existence does not leak.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,10 +20,11 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinics.access import staff_of, visible_consultations
-from clinics.models import OPEN_STATUSES, Consultation, Role
+from clinics.models import OPEN_STATUSES, Consultation, Institution, Role
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
-from imaging.models import Instance, Series, Study, StudyShare
+from imaging import deid, ingest, store
+from imaging.models import DeidentifiedCopy, Instance, Series, Source, Study, StudyShare
 
 
 def active_grant_q(prefix: str = "") -> Q:
@@ -106,3 +108,41 @@ def attach_study(user, consultation: Consultation, study_uid: str, *,
 def studies_of_consultation(user, consultation: Consultation) -> QuerySet[Study]:
     """The consultation's studies that ``user`` may read now."""
     return visible_studies(user).filter(shares__consultation=consultation).distinct()
+
+
+def share_deidentified(user, study_uid: str, target: Institution, purpose: str, *,
+                       request=None) -> Study:
+    """Copy a study, de-identified (``deid``), to ``target`` (another institution, or a
+    teaching-file collection of one's own). The copy is a new study with new UIDs, owned
+    by ``target``; the original and its grants are untouched."""
+    staff = staff_of(user)
+    if not purpose.strip():
+        raise InvalidInput("say what the copy is for", field="purpose")
+    study = Study.objects.filter(study_instance_uid=study_uid).first()
+    if study is None or not (user.is_superuser or (
+            staff is not None and staff.institution_id == study.institution_id)):
+        raise NotFound("no such study at your institution")
+    if staff is not None and staff.role not in (Role.CLINIC_DOCTOR, Role.COORDINATOR):
+        raise NotAllowed("only the owning institution's clinic staff share studies")
+    uids = deid.UidMap(secrets.token_bytes(32))
+    pseudonym = "ANON-" + secrets.token_hex(4).upper()
+    instances = list(Instance.objects.filter(series__study=study))
+    try:
+        copies = [deid.deidentify_bytes(store.get(i.blob_key), uids, pseudonym)
+                  for i in instances]
+    except deid.CannotDeidentify as exc:
+        raise InvalidInput(str(exc)) from exc
+    new_uid = uids(study.study_instance_uid)
+    with transaction.atomic():
+        for data in copies:
+            outcome = ingest.ingest_instance(data, institution=target, source=Source.DEID,
+                                             sender=user.get_username())
+            if not outcome.ok:
+                raise InvalidInput(f"the de-identified copy was refused: {outcome.message}")
+        copy = Study.objects.get(study_instance_uid=new_uid)
+        DeidentifiedCopy.objects.create(source_study=study, copy=copy,
+                                        target_institution=target, purpose=purpose[:200],
+                                        made_by=user)
+    read(user, "imaging.share_deidentified", study, request=request,
+         target=target.pk, copy=new_uid, purpose=purpose[:200])
+    return copy

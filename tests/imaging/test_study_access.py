@@ -101,3 +101,27 @@ def test_a_closed_consultation_takes_no_new_studies(world, ct_study, consultatio
     consultation = consultation_at("completed")
     with pytest.raises(InvalidInput):
         sharing.attach_study(world.alice.user, consultation, ct_study[0].StudyInstanceUID)
+
+
+def test_the_api_attaches_and_lists_a_consultations_studies(world, ct_study, client_for,
+                                                            consultation_at):
+    ds = ct_study[0]
+    consultation = consultation_at("scheduled")
+    url = f"/api/v1/consultations/{consultation.pk}/studies"
+    body = {"study_instance_uid": ds.StudyInstanceUID}
+    refused = client_for(world.oscar).post(url, body, content_type="application/json")
+    assert refused.status_code == 404 and refused.json()["error"] == "not_found"
+    by_sam = client_for(world.sam).post(url, body, content_type="application/json")
+    assert by_sam.status_code == 403
+    created = client_for(world.alice).post(url, body, content_type="application/json")
+    assert created.status_code == 201, created.content
+    assert created.json()["instances"] == 3
+    listed = client_for(world.sam).get(url).json()
+    assert [s["study_instance_uid"] for s in listed] == [ds.StudyInstanceUID]
+    assert listed[0]["viewer_url"].endswith(f"?consultation={consultation.pk}")
+    assert client_for(world.tom).get(url).status_code == 404
+    missing = client_for(world.alice).post(url, {"study_instance_uid": "1.2.3"},
+                                           content_type="application/json")
+    assert missing.status_code == 404
+    studies = client_for(world.sam).get("/api/v1/imaging/studies").json()
+    assert [s["study_instance_uid"] for s in studies] == [ds.StudyInstanceUID]

@@ -63,3 +63,15 @@ def test_strangers_are_sent_away(client, world, fu):
     assert f'data-visit="{visit.pk}"' not in page and 'class="none"' in page
     client.post("/followups/desk/call-next/")
     assert Visit.objects.get(pk=visit.pk).status == VisitStatus.CHECKED_IN
+
+
+def test_pages_speak_chinese_by_default_and_english_on_request(client, world, fu):
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compilemessages_py", verbosity=0)  # what `make test` and `make run` do
+    trans_real._translations.clear()  # catalogues loaded before the compile are stale
+    client.force_login(world.pat.user)
+    assert "我的慢病随访" in client.get("/followups/").content.decode()
+    english = client.get("/followups/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "My chronic-disease follow-up" in english

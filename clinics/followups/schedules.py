@@ -97,6 +97,8 @@ def _publisher(user) -> Staff:
 def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) -> None:
     from cloudhospital.core.errors import InvalidInput
 
+    if any(t is not None and t.tzinfo is not None for t in (start, end)):
+        raise InvalidInput("give wall-clock times without a zone (Asia/Shanghai is implied)")
     if (start is None) != (end is None):
         raise InvalidInput("give both start and end time, or neither for a whole day")
     if start is not None and end <= start:
@@ -157,7 +159,7 @@ def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None 
     with transaction.atomic():
         exception = ScheduleException.objects.create(
             doctor=doctor, date=date, kind=kind, start_time=start_time, end_time=end_time,
-            slot_minutes=slot_minutes, clinic=clinic, reason=reason[:200])
+            slot_minutes=slot_minutes, clinic=clinic, reason=reason.replace("\x00", "")[:200])
         publish_slots(doctor)
         audit.record(user, "followup.schedule.exception", exception, request=request)
     return exception

@@ -8,6 +8,7 @@ urlpatterns = [
     path("book/", views.book, name="book"),
     path("<int:pk>/cancel/", views.cancel, name="cancel"),
     path("<int:pk>/check-in/", views.check_in, name="check_in"),
+    path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("desk/", views.desk, name="desk"),
     path("desk/call-next/", views.call_next, name="call_next"),
     path("desk/<int:pk>/complete/", views.complete, name="complete"),

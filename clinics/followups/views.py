@@ -40,11 +40,12 @@ def home(request):
         .select_related("slot", "doctor", "plan").order_by("slot__start"))
     positions = {v.pk: visits.position_of(v) for v in current}
     slots = list(booking.open_slots(patient)[:30])
+    movable = next((v for v in current if v.status == VisitStatus.BOOKED), None)
     audit.record(request.user, "followup.home.read", object_type="followups.visit",
                  object_id="*", patient_id=patient.pk, request=request)
     return render(request, "followups/patient.html", {
         "patient": patient, "plans": plans, "current": [(v, positions[v.pk]) for v in current],
-        "slots": slots, "notifications": notify.unread(request.user, 10)})
+        "slots": slots, "movable": movable, "notifications": notify.unread(request.user, 10)})
 
 
 def _act(request, fn, success: str, where: str = "followups:home"):
@@ -70,6 +71,14 @@ def book(request):
 def cancel(request, pk: int):
     return _act(request, lambda: booking.cancel(request.user, pk, request=request),
                 _("Appointment cancelled."))
+
+
+@login_required
+@require_POST
+def reschedule(request, pk: int):
+    return _act(request, lambda: booking.reschedule(
+        request.user, pk, _int(request.POST.get("slot_id")) or 0, request=request),
+        _("Appointment moved."))
 
 
 @login_required

@@ -170,7 +170,7 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
         reasons = rules.out_of_target_reasons(readings)
         for field in ("systolic", "diastolic", "heart_rate", "glucose", "weight"):
             setattr(visit, field, getattr(readings, field))
-        visit.note, visit.out_of_target = note, bool(reasons)
+        visit.note, visit.out_of_target = note.replace("\x00", ""), bool(reasons)
         visit.status, visit.completed_at = VisitStatus.COMPLETED, now
         visit.save()
         plan = visit.plan

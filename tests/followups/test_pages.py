@@ -75,3 +75,17 @@ def test_pages_speak_chinese_by_default_and_english_on_request(client, world, fu
     assert "我的慢病随访" in client.get("/followups/").content.decode()
     english = client.get("/followups/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "My chronic-disease follow-up" in english
+
+
+def test_the_patient_moves_and_cancels_from_the_page(client, world, fu):
+    client.force_login(world.pat.user)
+    client.post("/followups/book/", {"slot_id": fu.tomorrow.pk})
+    visit = Visit.objects.get(slot=fu.tomorrow)
+    page = client.get("/followups/").content.decode()
+    assert f'action="/followups/{visit.pk}/reschedule/"' in page
+    client.post(f"/followups/{visit.pk}/reschedule/", {"slot_id": fu.in_three_days.pk})
+    visit.refresh_from_db()
+    assert visit.slot == fu.in_three_days
+    client.post(f"/followups/{visit.pk}/cancel/")
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.CANCELLED

@@ -1,7 +1,365 @@
-"""stub"""
+"""4. Signaling: N rooms of 2 peers, each peer sending a burst of 12 SDP/ICE-sized
+messages (1 offer or answer, 11 ICE candidates) to the other, all rooms at once.
 
-from load_tests.common import NotAvailable
+Servers: CloudHospital's consumer in daphne with the in-memory layer (1 process) and with
+channels_redis (2 daphne processes, the two peers of a room on different ones, a private
+redis-server), and the reference minimal ``websockets`` relay (relay_reference.py). The
+client (this module, ``websockets``) is the same for all; latency is from just before a
+peer sends a frame to when the other peer has read it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from load_tests.common import (
+    LOOPBACK,
+    Http,
+    NotAvailable,
+    Profile,
+    Section,
+    free_port,
+    live_platform,
+    ms,
+    need_tool,
+    percentile,
+    ratio,
+    shell,
+    stop,
+    wait_port,
+)
+
+MESSAGES_PER_PEER = 12
+SLO = 0.050  # p99 budget, seconds
+_counter = itertools.count(1)
 
 
-def measure(profile, tmp):
-    raise NotAvailable("not written yet")
+def sdp(kind: str, seq: int) -> str:
+    """A realistic-size (~3 KB) audio+video session description carrying ``seq``."""
+    body = [f"v=0\r\no=- {seq} 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
+            "a=group:BUNDLE 0 1\r\na=msid-semantic: WMS bench\r\n"]
+    for mid, media in enumerate(("audio", "video")):
+        body.append(f"m={media} 9 UDP/TLS/RTP/SAVPF 111 96 97 98 99 100 101\r\n"
+                    "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n"
+                    "a=ice-ufrag:abcd\r\na=ice-pwd:abcdefghijklmnopqrstuvwx\r\n"
+                    "a=fingerprint:sha-256 " + ":".join(["AB"] * 32) + "\r\n"
+                    f"a=setup:{'actpass' if kind == 'offer' else 'active'}\r\na=mid:{mid}\r\n")
+        body += [f"a=rtpmap:{pt} codec{pt}/90000\r\na=rtcp-fb:{pt} nack\r\n"
+                 f"a=fmtp:{pt} level-asymmetry-allowed=1;packetization-mode=1\r\n"
+                 for pt in (96, 97, 98, 99, 100, 101)]
+    return "".join(body)
+
+
+def candidate(seq: int) -> dict:
+    return {"candidate": f"candidate:{seq} 1 udp 2122260223 192.168.1.20 {50000 + seq % 9999}"
+                         " typ host generation 0 ufrag abcd network-id 1",
+            "sdpMid": "0", "sdpMLineIndex": 0}
+
+
+def seq_of(frame: dict) -> int | None:
+    if frame.get("type") in ("offer", "answer"):
+        return int(frame["sdp"].split("o=- ", 1)[1].split(" ", 1)[0])
+    if frame.get("type") == "ice" and frame.get("candidate"):
+        return int(frame["candidate"]["candidate"].split(":", 1)[1].split(" ", 1)[0])
+    return None
+
+
+@dataclass
+class Peer:
+    url: str
+    ws: object = None
+    peer_id: str = ""
+    other: str = ""
+    offerer: bool = False
+    reader: asyncio.Task | None = None
+
+
+@dataclass
+class Run:
+    sent: dict[int, float] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    expected: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+async def connect(peer: Peer, origin: str) -> None:
+    from websockets.asyncio.client import connect as ws_connect
+
+    peer.ws = await ws_connect(peer.url, origin=origin, compression=None, open_timeout=30,
+                               max_size=2 ** 20)
+    welcome = json.loads(await asyncio.wait_for(peer.ws.recv(), 30))
+    if welcome.get("type") != "welcome":
+        raise NotAvailable(f"expected a welcome frame, got {str(welcome)[:200]}")
+    peer.peer_id = welcome["peer_id"]
+    if welcome["peers"]:
+        peer.other = welcome["peers"][0]["peer_id"]
+
+
+async def await_partner(peer: Peer) -> None:
+    while not peer.other:
+        frame = json.loads(await asyncio.wait_for(peer.ws.recv(), 30))
+        if frame.get("type") == "peer-joined":
+            peer.other = frame["peer_id"]
+            peer.offerer = bool(frame.get("offer", True))
+
+
+async def reader(peer: Peer, state: dict) -> None:
+    async for text in peer.ws:
+        now = time.perf_counter()
+        run: Run | None = state.get("run")
+        frame = json.loads(text)
+        if run is None:
+            continue
+        if frame.get("type") == "error":
+            run.errors.append(frame.get("code", "?"))
+            continue
+        seq = seq_of(frame)
+        if seq is not None and seq in run.sent:
+            run.latencies.append(now - run.sent.pop(seq))
+            if len(run.latencies) >= run.expected:
+                run.done.set()
+
+
+async def burst(peer: Peer, run: Run) -> None:
+    frames = []
+    first = next(_counter)
+    frames.append({"type": "offer" if peer.offerer else "answer", "to": peer.other,
+                   "sdp": sdp("offer" if peer.offerer else "answer", first)})
+    for _ in range(MESSAGES_PER_PEER - 1):
+        seq = next(_counter)
+        frames.append({"type": "ice", "to": peer.other, "candidate": candidate(seq)})
+    texts = [json.dumps(f) for f in frames]
+    for frame, text in zip(frames, texts, strict=True):
+        run.sent[seq_of(frame)] = time.perf_counter()
+        await peer.ws.send(text)
+
+
+async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -> list:
+    """Connect every pair, then for each level run bursts on the first N rooms."""
+    sem = asyncio.Semaphore(8)  # connecting is set-up, not measured; keep it gentle
+
+    async def join(a: Peer, b: Peer):
+        async with sem:
+            await connect(a, origin)
+            await connect(b, origin)
+            await await_partner(a)
+            if not b.other:
+                await await_partner(b)
+
+    deadline = time.monotonic() + profile.time_limit
+    await asyncio.wait_for(asyncio.gather(*(join(a, b) for a, b in pairs)),
+                           profile.time_limit)
+    state: dict = {}
+    peers = [p for pair in pairs for p in pair]
+    for p in peers:
+        p.reader = asyncio.create_task(reader(p, state))
+    points = []
+    try:
+        for level in profile.room_levels:
+            if level > len(pairs) or time.monotonic() > deadline:
+                break
+            latencies, lost, errors = [], 0, []
+            for _ in range(profile.bursts_per_level):
+                run = Run(expected=level * 2 * MESSAGES_PER_PEER)
+                state["run"] = run
+                active = [p for pair in pairs[:level] for p in pair]
+                await asyncio.gather(*(burst(p, run) for p in active))
+                try:
+                    await asyncio.wait_for(run.done.wait(), 30)
+                except TimeoutError:
+                    pass
+                state["run"] = None
+                latencies += run.latencies
+                lost += len(run.sent)
+                errors += run.errors
+                await asyncio.sleep(0.3)  # let the rate limiter's buckets refill a little
+            points.append({"rooms": level, "n": len(latencies), "lost": lost,
+                           "errors": sorted(set(errors)), "p50": percentile(latencies, 50),
+                           "p99": percentile(latencies, 99)})
+            print(f"[bench]   {level} rooms: p50 {ms(points[-1]['p50'])} p99 "
+                  f"{ms(points[-1]['p99'])} lost {lost}", flush=True)
+    finally:
+        for p in peers:
+            if p.reader:
+                p.reader.cancel()
+        await asyncio.gather(*(p.ws.close() for p in peers if p.ws), return_exceptions=True)
+    return points
+
+
+def make_rooms(platform, count: int) -> list[str]:
+    """``count`` scheduled consultations between the demo clinic doctor and specialist."""
+    code = (
+        "import datetime as dt\nfrom django.utils import timezone\n"
+        "from clinics import actions, demo\nfrom clinics.models import Staff, Patient, "
+        "Institution, Consultation\n"
+        "doc = Staff.objects.get(user__username='clinic_doctor')\n"
+        "spec = Staff.objects.get(user__username='specialist')\n"
+        "pat = Patient.objects.filter(home_institution=doc.institution).first()\n"
+        "world = {'hospital': spec.institution}\nids = []\n"
+        f"for i in range({count}):\n"
+        "    c = demo._request(doc, pat, world, spec, 'bench room %d' % i)\n"
+        "    c = actions.accept(spec.user, c)\n"
+        "    c = actions.schedule(spec.user, c, when=timezone.now() + dt.timedelta(minutes=5))\n"
+        "    ids.append(str(c.pk))\n"
+        "print('\\n'.join(ids))\n")
+    return [line for line in shell(platform, code).split() if len(line) == 36]
+
+
+def ticket_urls(platform, rooms: list[str], ports: tuple[int, int]) -> list[tuple[Peer, Peer]]:
+    pairs = []
+    clients = []
+    for username in ("clinic_doctor", "specialist"):
+        clients.append(Http(platform.port, {"Authorization": f"Bearer {platform.token(username)}"}))
+    try:
+        for room in rooms:
+            peers = []
+            for client, port in zip(clients, ports, strict=True):
+                status, body = client.json("POST", f"/api/v1/consultations/{room}/signaling-ticket",
+                                           {})
+                if status != 200:
+                    raise NotAvailable(f"signaling ticket answered {status}: {str(body)[:200]}")
+                peers.append(Peer(f"ws://{LOOPBACK}:{port}{body['ws_path']}?ticket="
+                                  f"{body['ticket']}"))
+            pairs.append((peers[0], peers[1]))
+    finally:
+        for client in clients:
+            client.close()
+    return pairs
+
+
+def run_ours(profile: Profile, platform, rooms: list[str], ports: tuple[int, int]) -> list:
+    pairs = ticket_urls(platform, rooms, ports)
+    return asyncio.run(drive(pairs, f"http://{LOOPBACK}:{ports[0]}", profile))
+
+
+def run_reference(profile: Profile, rooms: int) -> list:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "load_tests.relay_reference", "--port",
+                             str(port)], cwd=Path(__file__).resolve().parent.parent)
+    try:
+        wait_port(port, 20, proc)
+        pairs = [(Peer(f"ws://{LOOPBACK}:{port}/room/{i}"),
+                  Peer(f"ws://{LOOPBACK}:{port}/room/{i}")) for i in range(rooms)]
+        return asyncio.run(drive(pairs, f"http://{LOOPBACK}:{port}", profile))
+    finally:
+        stop(proc)
+
+
+def start_redis(tmp: Path) -> tuple[subprocess.Popen, int]:
+    need_tool("redis-server")
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--bind", LOOPBACK, "--port", str(port), "--save",
+                             "", "--appendonly", "no", "--dir", str(tmp)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, 20, proc)
+    return proc, port
+
+
+def start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", LOOPBACK, "-p", str(port),
+                             "cloudhospital.asgi:application"], env=env,
+                            cwd=Path(__file__).resolve().parent.parent,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port, 60, proc)
+    return proc, port
+
+
+def run_redis(profile: Profile, platform, rooms: list[str], tmp: Path) -> list:
+    """Two more daphne processes on the same database with channels_redis (a private
+    redis-server); the first peer of each room on one, the second on the other."""
+    redis, redis_port = start_redis(tmp)
+    env = {**platform.env, "REDIS_URL": f"redis://{LOOPBACK}:{redis_port}/0"}
+    first = second = None
+    try:
+        first, port1 = start_daphne(env)
+        second, port2 = start_daphne(env)
+        return run_ours(profile, platform, rooms, (port1, port2))
+    finally:
+        stop(first)
+        stop(second)
+        stop(redis)
+
+
+def largest_within(points: list) -> str:
+    good = [p["rooms"] for p in points if p["p99"] == p["p99"] and p["p99"] < SLO
+            and not p["lost"]]
+    best = 0
+    for p in points:  # the largest N below which every level met the budget
+        if p["rooms"] in good:
+            best = p["rooms"]
+        else:
+            break
+    tested = max((p["rooms"] for p in points), default=0)
+    return f"{best}" + (" (the most tested)" if best == tested and best else "")
+
+
+def measure(profile: Profile, tmp: Path) -> Section:
+    section = Section("signaling", "4. Signaling")
+    rooms_needed = max(profile.room_levels)
+    results: dict[str, list] = {}
+    print("[bench] signaling: reference relay", flush=True)
+    try:
+        results["reference"] = run_reference(profile, rooms_needed)
+    except (NotAvailable, OSError, TimeoutError) as exc:
+        section.unavailable.append(f"reference relay: {exc}")
+    data_dir = tmp / "platform"
+    try:
+        print("[bench] signaling: CloudHospital, in-memory layer", flush=True)
+        with live_platform(data_dir, tag="sig") as platform:
+            rooms = make_rooms(platform, rooms_needed)
+            if len(rooms) < rooms_needed:
+                raise NotAvailable(f"made {len(rooms)} of {rooms_needed} consultation rooms")
+            try:
+                results["memory"] = run_ours(profile, platform, rooms, (platform.port,) * 2)
+            except (NotAvailable, OSError, TimeoutError) as exc:
+                section.unavailable.append(f"CloudHospital, in-memory layer: {exc}")
+            print("[bench] signaling: CloudHospital, Redis layer, 2 daphne", flush=True)
+            try:
+                results["redis"] = run_redis(profile, platform, rooms, tmp)
+            except (NotAvailable, OSError, TimeoutError) as exc:
+                section.unavailable.append(f"CloudHospital, Redis layer: {exc}")
+    except (NotAvailable, OSError, TimeoutError) as exc:
+        section.unavailable.append(f"CloudHospital: {exc}")
+    names = {"memory": "CloudHospital, in-memory layer (1 daphne)",
+             "redis": "CloudHospital, Redis layer (2 daphne)",
+             "reference": "reference: minimal websockets relay (1 process)"}
+    ref = {p["rooms"]: p for p in results.get("reference", [])}
+    for key in ("memory", "redis", "reference"):
+        if key not in results:
+            continue
+        rows = []
+        for p in results[key]:
+            r = ref.get(p["rooms"])
+            rows.append([p["rooms"], p["n"], ms(p["p50"]), ms(p["p99"]), p["lost"],
+                         ", ".join(p["errors"]) or "–",
+                         ratio(p["p99"], r["p99"], higher_is_better=False)
+                         if r and key != "reference" else "–"])
+        section.table(f"{names[key]} — largest N with p99 < 50 ms: "
+                      f"{largest_within(results[key])}",
+                      ["rooms N", "messages", "p50", "p99", "lost", "errors",
+                       "p99 ratio to reference"], rows)
+        if key != "reference" and "reference" in results:
+            section.summary.append(
+                f"Signaling, {names[key]}: largest N with p99 < 50 ms = "
+                f"{largest_within(results[key])} vs {largest_within(results['reference'])} "
+                "for the websockets reference")
+    section.chart = {"title": "Signaling relay latency versus rooms",
+                     "series": {names[k]: [(p["rooms"], p["p50"], p["p99"]) for p in v]
+                                for k, v in results.items()}}
+    section.notes.append(f"Each level: {profile.bursts_per_level} burst(s); in a burst every "
+                         f"peer of the first N rooms sends {MESSAGES_PER_PEER} frames (one "
+                         "~3 KB SDP, 11 ICE candidates) at once. The client runs in one "
+                         "Python process on the same 2 cores, so at high N part of the "
+                         "latency is the client's own; it is the same client for all three.")
+    section.notes.append("Rooms stay connected across levels (only the first N burst). "
+                         "Connecting (tickets, joins) is set-up and is not timed.")
+    return section

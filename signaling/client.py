@@ -21,7 +21,6 @@ import json
 import logging
 import sys
 import urllib.request
-from collections.abc import Callable
 
 import websockets
 from aiortc import (
@@ -71,12 +70,10 @@ class RoomClient:
     """One participant: a socket to the signaling service and a connection per peer."""
 
     def __init__(self, server: str, object_id: str, token: str, *, kind: str = "consultation",
-                 media: MediaSource | None = None, loopback: bool = False,
-                 on_track: Callable | None = None):
+                 media: MediaSource | None = None, loopback: bool = False):
         self.server, self.object_id, self.token, self.kind = server, object_id, token, kind
         self.media = media if media is not None else MediaSource()
         self.loopback = loopback
-        self.on_track = on_track
         self.peer_id: str | None = None
         self.ice_servers: list[dict] = []
         self.pcs: dict[str, RTCPeerConnection] = {}
@@ -95,8 +92,7 @@ class RoomClient:
         """Join and keep the room until stop(); reconnect (bounded) when the socket drops."""
         attempts = 0
         while not self.stopping and attempts <= MAX_RECONNECTS:
-            ticket = await asyncio.to_thread(fetch_ticket, self.server, self.kind,
-                                             self.object_id, self.token)
+            ticket = await self.get_ticket()
             url = (self.server.replace("http", "ws", 1).rstrip("/") + ticket["ws_path"]
                    + "?ticket=" + ticket["ticket"])
             try:
@@ -117,6 +113,10 @@ class RoomClient:
             attempts += 1
             await asyncio.sleep(min(0.5 * 2 ** attempts, 5))
             await self.close_peers()
+
+    async def get_ticket(self) -> dict:
+        return await asyncio.to_thread(fetch_ticket, self.server, self.kind, self.object_id,
+                                       self.token)
 
     async def send(self, frame: dict) -> None:
         if self.ws is not None:
@@ -139,6 +139,7 @@ class RoomClient:
             pc = self.pcs.get(frame["from"])
             if pc is not None and pc.signalingState == "have-local-offer":
                 await pc.setRemoteDescription(RTCSessionDescription(frame["sdp"], "answer"))
+                await self.remote_described(frame["from"])
         elif kind == "ice":
             await self.add_candidate(frame["from"], frame["candidate"])
         elif kind == "error":
@@ -157,7 +158,7 @@ class RoomClient:
 
         @pc.on("track")
         def on_track(track):
-            self.spawn(self.consume(peer, track))
+            self.track_added(peer, track)
 
         @pc.on("datachannel")
         def on_datachannel(channel):
@@ -171,9 +172,18 @@ class RoomClient:
                 await self.close_peer(peer)
                 await self.make_offer(peer)  # a fresh ICE session: aiortc has no restartIce
 
+        self.add_media(pc)
+        return pc
+
+    def add_media(self, pc: RTCPeerConnection) -> None:
         for track in self.media.tracks():
             pc.addTrack(track)
-        return pc
+
+    def track_added(self, peer: str, track) -> None:
+        self.spawn(self.consume(peer, track))
+
+    async def remote_described(self, peer: str) -> None:
+        """Called once the peer's description is applied: all its tracks are known."""
 
     def wire_channel(self, channel) -> None:
         @channel.on("message")
@@ -200,6 +210,7 @@ class RoomClient:
         await self.close_peer(peer)
         pc = self.new_pc(peer)
         await pc.setRemoteDescription(RTCSessionDescription(self.filter_sdp(sdp), "offer"))
+        await self.remote_described(peer)
         await pc.setLocalDescription(await pc.createAnswer())
         await self.send({"type": "answer", "to": peer, "sdp": pc.localDescription.sdp})
 
@@ -222,9 +233,6 @@ class RoomClient:
         await pc.addIceCandidate(ice)
 
     async def consume(self, peer: str, track) -> None:
-        if self.on_track is not None:
-            await self.on_track(peer, track)
-            return
         with contextlib.suppress(MediaStreamError):
             while True:
                 await track.recv()

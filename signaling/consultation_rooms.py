@@ -11,21 +11,28 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
 from clinics import actions
 from clinics.access import patient_of, staff_of
 from clinics.models import Consultation, Role, Status
 from cloudhospital.core.errors import NotAllowed, NotFound
+from signaling import recorder
 from signaling.rooms import Present, RoomDescriptor
 
 JOINABLE = {Status.SCHEDULED, Status.IN_PROGRESS}
 SPECIALIST_SIDE = {Role.SPECIALIST}
 CLINIC_SIDE = {Role.CLINIC_DOCTOR, "patient"}
+RECORDER = "recorder"
 DOCTORS = {Role.CLINIC_DOCTOR, Role.SPECIALIST}
 
 
 def participant_role(user, consultation: Consultation) -> tuple[str, str]:
     """(role, display name) of a participant, or NotAllowed."""
+    if recorder.is_recorder(user):
+        if recorder.recording_permitted(consultation):
+            return RECORDER, str(_("Recording"))
+        raise NotAllowed("recording needs the consent of the patient and both doctors")
     staff = staff_of(user)
     if staff is not None:
         doctor = staff.role in (Role.CLINIC_DOCTOR, Role.SPECIALIST)
@@ -59,7 +66,18 @@ def resolve_consultation(user, object_id: str) -> RoomDescriptor:
         key=f"consultation:{pk}", role=role, name=name,
         open=consultation.status in JOINABLE, audit_object=consultation,
         on_join=lambda joiner, present: start_when_both_sides_present(
-            joiner, consultation, present))
+            joiner, consultation, present),
+        after_join=lambda present, server: record_when_consented(consultation, present, server))
+
+
+def record_when_consented(consultation: Consultation, present: list[Present],
+                          server_url: str) -> None:
+    """Once both sides are in, bring the recorder in, but only with everyone's consent."""
+    roles = {p.role for p in present}
+    if RECORDER in roles or not (roles & SPECIALIST_SIDE and roles & CLINIC_SIDE):
+        return
+    if recorder.recording_permitted(consultation):
+        recorder.launch(str(consultation.pk), server_url)
 
 
 def start_when_both_sides_present(joiner, consultation: Consultation,

@@ -160,9 +160,14 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
     def resolve(self, kind: str, user, object_id: str) -> rooms.RoomDescriptor:
         return rooms.resolve(kind, user, object_id)
 
+    def _server_url(self) -> str:
+        host, port = (self.scope.get("server") or ("127.0.0.1", 80))[:2]
+        return f"http://{host}:{port}"
+
     @database_sync_to_async
     def join(self):
-        return rooms.join(self.user, self.room, self.channel_name, self._address())
+        return rooms.join(self.user, self.room, self.channel_name, self._address(),
+                          self._server_url())
 
     @database_sync_to_async
     def leave(self):

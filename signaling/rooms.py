@@ -40,6 +40,9 @@ class RoomDescriptor:
     - ``on_join(user, present)``: called after the join is recorded, inside a
       transaction, with everyone now present (``Present`` list, this user included); a
       consultation uses it to start once both sides are in. May be ``None``.
+    - ``after_join(present, server_url)``: called after the join is committed, with
+      everyone present and the base URL of the server the socket came in on (for
+      server-side peers such as the recorder). May be ``None``.
     - ``audit_object``: the model instance join/leave audit entries point at.
     """
 
@@ -48,6 +51,7 @@ class RoomDescriptor:
     name: str
     open: bool
     on_join: Callable[[Any, list[Present]], None] | None = None
+    after_join: Callable[[list[Present], str], None] | None = None
     audit_object: Any = None
     extra: dict = field(default_factory=dict)
 
@@ -100,9 +104,9 @@ def present_in(room_key: str) -> list[Attendance]:
                 .select_related("user"))
 
 
-def join(user, room: RoomDescriptor, channel_name: str, address: str | None = None
-         ) -> tuple[Attendance, list[Attendance]]:
-    """Record the join, audit it, run the room's hook; returns (me, the others present)."""
+def join(user, room: RoomDescriptor, channel_name: str, address: str | None = None,
+         server_url: str = "") -> tuple[Attendance, list[Attendance]]:
+    """Record the join, audit it, run the room's hooks; returns (me, the others present)."""
     with transaction.atomic():
         me = Attendance.objects.create(
             room_key=room.key, user=user, peer_id=secrets.token_hex(8),
@@ -111,8 +115,11 @@ def join(user, room: RoomDescriptor, channel_name: str, address: str | None = No
         audit.record(user, "room.join", room.audit_object, object_type=_type(room),
                      object_id=room.key.partition(":")[2], address=address,
                      room=room.key, peer_id=me.peer_id, role=room.role)
+        present = [Present(a.user_id, a.role) for a in here]
         if room.on_join is not None:
-            room.on_join(user, [Present(a.user_id, a.role) for a in here])
+            room.on_join(user, present)
+    if room.after_join is not None:
+        room.after_join(present, server_url)
     return me, [a for a in here if a.pk != me.pk]
 
 

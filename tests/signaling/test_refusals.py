@@ -172,3 +172,66 @@ async def test_repeated_bad_frames_close_only_the_sender(world, consultation_at,
     await sam.close()
     assert await alice.recv() == {"type": "peer-left", "peer_id": s["peer_id"]}
     await alice.close()
+
+
+# --- the recorder's service account --------------------------------------------------------
+
+@database_sync_to_async
+def give_recording_consent(world, consultation, doctors=("alice", "sam")):
+    from clinics.models import Consent
+    from signaling.models import RecordingConsent
+
+    Consent.objects.filter(consultation=consultation).update(recording_allowed=True)
+    for name in doctors:
+        RecordingConsent.objects.create(consultation=consultation,
+                                        staff=getattr(world, name), allowed=True)
+
+
+@pytest.fixture
+def launches(monkeypatch):
+    """Recorder launches are a process spawn (the edge): record them instead."""
+    from signaling import recorder
+
+    started = []
+    monkeypatch.setattr(recorder, "launch", lambda cid, server: started.append((cid, server)))
+    return started
+
+
+@pytest.mark.parametrize("doctors", [(), ("alice",), ("sam",)])
+async def test_the_recorder_is_refused_4403_without_everyones_consent(
+        world, consultation_at, sockets, launches, doctors):
+    from signaling.recorder import recorder_user
+
+    consultation = await database_sync_to_async(consultation_at)("in_progress")
+    if doctors:
+        await give_recording_consent(world, consultation, doctors)
+    alice, _ = await sockets.join(world.alice.user, consultation)
+    sam, _ = await sockets.join(world.sam.user, consultation)
+    await alice.recv()
+    robot = await database_sync_to_async(recorder_user)()
+    raw = await ticket(robot, f"consultation:{consultation.pk}")
+    assert await refused_with(sockets, path_of(consultation, raw)) == 4403
+    assert launches == []
+    await alice.close()
+    await sam.close()
+
+
+async def test_with_everyones_consent_the_recorder_is_launched_and_admitted(
+        world, consultation_at, sockets, launches):
+    from signaling.recorder import recorder_user
+
+    consultation = await database_sync_to_async(consultation_at)("scheduled")
+    await give_recording_consent(world, consultation)
+    alice, _ = await sockets.join(world.alice.user, consultation)
+    assert launches == [], "one side alone is not a consultation yet"
+    sam, _ = await sockets.join(world.sam.user, consultation)
+    assert launches == [(str(consultation.pk), "http://127.0.0.1:80")]
+    robot = await database_sync_to_async(recorder_user)()
+    recorder, welcome = await sockets.join(robot, consultation)
+    assert {p["role"] for p in welcome["peers"]} == {"clinic_doctor", "specialist"}
+    assert all(p["offer"] for p in welcome["peers"]), "the recorder offers, receive-only"
+    assert (await alice.recv())["role"] == "specialist"
+    assert (await alice.recv())["role"] == "recorder"
+    assert len(launches) == 1
+    for peer in (alice, sam, recorder):
+        await peer.close()

@@ -1,0 +1,221 @@
+"""The consented recorder: a server-side aiortc peer that records each participant.
+
+It joins only when :func:`recording_permitted` holds (the patient's consent on
+clinics.Consent and both doctors' RecordingConsent), and the room resolver refuses its
+service account otherwise, so there is no way round the check. Each remote participant's
+audio and video go to a Matroska file in a private temporary directory; when the peer
+leaves (or the recorder stops) the file is encrypted with the active key
+(cloudhospital.security.crypto.encrypt, bound to the consultation id), written under
+DATA_DIR/recordings, the plaintext is deleted, and a Recording row is attached.
+
+    python -m signaling.recorder --server http://127.0.0.1:8000 --consultation ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aiortc.contrib.media import MediaRecorder
+from asgiref.sync import sync_to_async
+
+log = logging.getLogger("signaling.recorder")
+RECORDER_USERNAME = "system-recorder"
+IDLE_SECONDS = 5.0
+_launched: dict[str, float] = {}
+
+
+def recording_permitted(consultation) -> bool:
+    """The patient and both doctors agreed to recording this consultation."""
+    from clinics.models import Consent
+    from signaling.models import RecordingConsent
+
+    patient = Consent.objects.filter(consultation=consultation, recording_allowed=True).exists()
+    doctors = {consultation.requested_by_id, consultation.specialist_id}
+    agreed = set(RecordingConsent.objects.filter(consultation=consultation, allowed=True,
+                                                 staff_id__in=doctors)
+                 .values_list("staff_id", flat=True))
+    return patient and None not in doctors and agreed == doctors
+
+
+def recorder_user():
+    from django.contrib.auth import get_user_model
+
+    user, created = get_user_model().objects.get_or_create(username=RECORDER_USERNAME)
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def is_recorder(user) -> bool:
+    return getattr(user, "username", None) == RECORDER_USERNAME
+
+
+def launch(consultation_id: str, server: str) -> bool:
+    """Start a recorder process for the room unless one started in the last minute."""
+    now = time.monotonic()
+    if now - _launched.get(consultation_id, -1e9) < 60:
+        return False
+    _launched[consultation_id] = now
+    subprocess.Popen([sys.executable, "-m", "signaling.recorder", "--server", server,
+                      "--consultation", consultation_id], start_new_session=True,
+                     stdin=subprocess.DEVNULL)
+    log.info("recorder launched for consultation %s", consultation_id)
+    return True
+
+
+def store(consultation_id: str, plain: Path, started_at: dt.datetime):
+    """Encrypt ``plain`` at rest, attach it to the consultation, delete the plaintext."""
+    from django.conf import settings
+
+    from clinics.models import Consultation
+    from cloudhospital.security import audit
+    from cloudhospital.security.crypto import encrypt
+    from signaling.models import Recording
+
+    data = plain.read_bytes()
+    plain.unlink()
+    if not data:
+        return None
+    consultation = Consultation.objects.get(pk=consultation_id)
+    folder = Path(settings.DATA_DIR) / "recordings"
+    folder.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(data).hexdigest()
+    target = folder / f"{consultation_id}-{digest[:16]}.mkv.enc"
+    tmp = target.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(encrypt(data, associated_data=str(consultation_id).encode()))
+    os.replace(tmp, target)
+    recording = Recording.objects.create(consultation=consultation, path=str(target),
+                                         size=len(data), sha256=digest, started_at=started_at)
+    audit.record(recorder_user(), "recording.store", consultation, size=len(data),
+                 recording=recording.pk)
+    return recording
+
+
+def read_recording(recording) -> bytes:
+    """The decrypted media of a Recording (for playback and tests)."""
+    from cloudhospital.security.crypto import decrypt
+
+    return decrypt(Path(recording.path).read_bytes(),
+                   associated_data=str(recording.consultation_id).encode())
+
+
+def _client_class():
+    from aiortc import RTCPeerConnection
+
+    from signaling.client import MediaSource, RoomClient
+
+    class RecorderClient(RoomClient):
+        """Receives only; one MediaRecorder per remote participant."""
+
+        def __init__(self, server: str, consultation_id: str, loopback: bool = False):
+            super().__init__(server, consultation_id, "", media=MediaSource(audio=False),
+                             loopback=loopback)
+            self.workdir = Path(tempfile.mkdtemp(prefix="recorder-"))
+            self.recorders: dict[str, tuple[MediaRecorder, Path, dt.datetime]] = {}
+            self.stored = 0
+            self.idle_since = time.monotonic()
+
+        async def get_ticket(self) -> dict:
+            return await sync_to_async(_ticket)(self.object_id)
+
+        def add_media(self, pc: RTCPeerConnection) -> None:
+            pc.addTransceiver("audio", direction="recvonly")
+            pc.addTransceiver("video", direction="recvonly")
+
+        def track_added(self, peer: str, track) -> None:
+            if peer not in self.recorders:
+                path = self.workdir / f"{peer}.mkv"
+                self.recorders[peer] = (MediaRecorder(str(path), format="matroska"), path,
+                                        dt.datetime.now(dt.UTC))
+            self.recorders[peer][0].addTrack(track)
+
+        async def remote_described(self, peer: str) -> None:
+            if peer in self.recorders:
+                await self.recorders[peer][0].start()
+
+        async def close_peer(self, peer: str) -> None:
+            await super().close_peer(peer)
+            entry = self.recorders.pop(peer, None)
+            if entry is not None:
+                recorder, path, started = entry
+                with contextlib.suppress(Exception):  # a never-started recorder has no file
+                    await recorder.stop()
+                if path.exists():
+                    await sync_to_async(store)(self.object_id, path, started)
+                    self.stored += 1
+
+        async def handle(self, frame: dict) -> None:
+            if frame.get("type") == "offer" and self.peer_id is None:
+                return
+            await super().handle(frame)
+
+    return RecorderClient
+
+
+def _ticket(consultation_id: str) -> dict:
+    from cloudhospital.security.tokens import issue_ticket
+
+    key = f"consultation:{consultation_id}"
+    return {"ticket": issue_ticket(recorder_user(), key),
+            "ws_path": f"/ws/consultations/{consultation_id}/signal/"}
+
+
+async def record(server: str, consultation_id: str, *, max_seconds: float = 4 * 3600,
+                 loopback: bool = False) -> int:
+    """Record until the room has been empty of others for IDLE_SECONDS; returns files stored."""
+    client = _client_class()(server, consultation_id, loopback=loopback)
+    runner = asyncio.ensure_future(client.run())
+    deadline = time.monotonic() + max_seconds
+    while not runner.done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        if client.pcs:
+            client.idle_since = time.monotonic()
+        elif time.monotonic() - client.idle_since > IDLE_SECONDS:
+            break
+    await client.stop()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(runner, 5)
+    log.info("recorder for %s stored %d file(s); close code %s", consultation_id,
+             client.stored, client.close_code)
+    return client.stored
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m signaling.recorder")
+    parser.add_argument("--server", required=True)
+    parser.add_argument("--consultation", required=True)
+    parser.add_argument("--max-seconds", type=float, default=4 * 3600)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudhospital.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    from signaling.media import loopback_only
+
+    loopback = settings.RECORDER_LOOPBACK_ONLY
+    if loopback:
+        loopback_only()
+    stored = asyncio.run(record(args.server, args.consultation, max_seconds=args.max_seconds,
+                                loopback=loopback))
+    return 0 if stored else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -185,6 +185,9 @@ STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
 DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# A folder upload is one file per slice; STOW-RS bodies carry whole series.
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
+DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -132,7 +133,15 @@ def _stow(request, study_uid):
     if staff is None:
         raise NotAllowed("storing needs a staff account at an institution")
     try:
-        parts = multipart.decode(request.body, request.META.get("CONTENT_TYPE", ""))
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = -1
+    if not 0 < length <= settings.DICOMWEB_MAX_STOW_BYTES:
+        return _error(413 if length > 0 else 411, "bad_length",
+                      f"send a Content-Length up to {settings.DICOMWEB_MAX_STOW_BYTES} bytes")
+    # request.read(), not request.body: the body limit for forms does not fit DICOM.
+    try:
+        parts = multipart.decode(request.read(length), request.META.get("CONTENT_TYPE", ""))
     except multipart.MultipartError as exc:
         return _error(415, "unsupported_media_type",
                       f'send multipart/related; type="application/dicom" ({exc})')

@@ -1,0 +1,107 @@
+"""Pages: upload (files, folder, zip), attach, viewer reachable from the consultation,
+download; and ``import_dicom``."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+
+from cloudhospital.security.models import AuditEntry
+from imaging.models import Instance, QuarantinedItem, Study
+from tests.imaging.dicomfiles import encode, sample, series
+
+pytestmark = pytest.mark.django_db
+
+
+def zipped(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_upload_files_folder_and_zip(world, client_for):
+    alice = client_for(world.alice)
+    slices = series(3)
+    files = [SimpleUploadedFile("one.dcm", encode(slices[0])),
+             SimpleUploadedFile("study.zip", zipped({"a/2.dcm": encode(slices[1]),
+                                                     "a/3.dcm": encode(slices[2]),
+                                                     "a/DICOMDIR": b"index",
+                                                     "a/junk.dcm": os.urandom(300)})),
+             SimpleUploadedFile("ct.dcm", sample("CT_small.dcm"))]
+    response = alice.post("/imaging/upload/", {"files": files}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Stored 4, already present 0, refused 1." in text
+    assert Instance.objects.count() == 4 and QuarantinedItem.objects.count() == 1
+    assert QuarantinedItem.objects.get().reason == "unparseable"
+    page = alice.get("/imaging/").content.decode()
+    assert "Test^Patient" in page
+    assert "Test^Patient" not in client_for(world.oscar).get("/imaging/").content.decode()
+    refused = client_for(world.sam).post("/imaging/upload/",
+                                         {"files": [SimpleUploadedFile("x.dcm", b"x")]})
+    assert refused.status_code == 403
+
+
+def test_viewer_reachable_from_the_consultation_for_its_specialist(world, ct_study,
+                                                                   client_for,
+                                                                   consultation_at):
+    ds = ct_study[0]
+    consultation = consultation_at("scheduled")
+    viewer = f"/imaging/studies/{ds.StudyInstanceUID}/"
+    assert client_for(world.sam).get(viewer).status_code == 404
+    attached = client_for(world.alice).post(
+        f"/imaging/studies/{ds.StudyInstanceUID}/attach/",
+        {"consultation": str(consultation.pk)})
+    assert attached.status_code == 302
+    detail = client_for(world.sam).get(f"/consultations/{consultation.pk}/").content.decode()
+    assert f"{viewer}?consultation={consultation.pk}" in detail
+    page = client_for(world.sam).get(viewer, {"consultation": str(consultation.pk)})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert f"/series/{ds.SeriesInstanceUID}/thumbnail" in html
+    assert 'id="viewer-data"' in html and ds.SOPInstanceUID in html
+    assert "Test^Patient" in html and "lung" in html
+    assert client_for(world.tom).get(viewer).status_code == 404
+    assert AuditEntry.objects.filter(actor=world.sam.user, action="imaging.view").exists()
+
+
+def test_download_is_the_stored_study_and_audited(world, client_for):
+    from imaging.ingest import ingest_instance
+
+    data = sample("CT_small.dcm")
+    ingest_instance(data, institution=world.centre_a, source="upload")
+    uid = Study.objects.get().study_instance_uid
+    response = client_for(world.alice).get(f"/imaging/studies/{uid}/download/")
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert [archive.read(n) for n in archive.namelist()] == [data]
+    assert AuditEntry.objects.filter(action="imaging.download", object_id=uid).exists()
+    assert client_for(world.oscar).get(f"/imaging/studies/{uid}/download/").status_code == 404
+
+
+def test_import_dicom_reads_folders_and_zips(world, tmp_path, capsys):
+    tmp_path = tmp_path / "input"  # tmp_path itself also holds this test's image store
+    tmp_path.mkdir()
+    slices = series(4)
+    (tmp_path / "dir").mkdir()
+    for ds in slices[:2]:
+        (tmp_path / "dir" / f"{ds.InstanceNumber}.dcm").write_bytes(encode(ds))
+    (tmp_path / "more.zip").write_bytes(zipped({f"{ds.InstanceNumber}.dcm": encode(ds)
+                                                for ds in slices[2:]}))
+    call_command("import_dicom", str(tmp_path / "dir"), str(tmp_path / "more.zip"),
+                 institution=world.centre_a.name, no_progress=True)
+    assert "stored 4" in capsys.readouterr().out
+    assert Instance.objects.count() == 4
+    (tmp_path / "bad.dcm").write_bytes(b"not dicom at all" * 20)
+    with pytest.raises(CommandError, match="1 file"):
+        call_command("import_dicom", str(tmp_path), institution=world.centre_a.name,
+                     no_progress=True)
+    assert "already present 4" in capsys.readouterr().out
+    with pytest.raises(CommandError, match="no institution"):
+        call_command("import_dicom", str(tmp_path), institution="Nowhere")

@@ -182,6 +182,9 @@ DICOM_PORT = envint("DICOM_PORT", 11112)
 DICOM_BIND = envstr("DICOM_BIND", "127.0.0.1")
 IMAGE_STORE_DIR = Path(envstr("IMAGE_STORE_DIR", str(DATA_DIR / "images")))
 STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
+# A folder upload is one file per slice; STOW-RS bodies carry whole series.
+DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
+DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
 
 LOGGING = {
     "version": 1,

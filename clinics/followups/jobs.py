@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.tasks import task
 from django.tasks.signals import task_started
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_tasks_db.models import DBTaskResult
 
 from clinics.followups import rules
@@ -49,7 +49,8 @@ def job(*, queue_name: str = "default", priority: int = 0):
         @functools.wraps(func)
         def run(*args, attempt: int = 1, **kwargs):
             try:
-                return func(*args, **kwargs)
+                with translation.override(settings.LANGUAGE_CODE):  # messages for people
+                    return func(*args, **kwargs)
             except Exception as exc:
                 _after_failure(the_task, args, kwargs, attempt, exc)
                 raise

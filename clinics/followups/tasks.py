@@ -13,6 +13,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinics.followups import booking, jobs, notify, rules, schedules, visits
 from clinics.followups.models import (
@@ -50,8 +51,10 @@ def send_reminder(visit_id: int, kind: str, slot_start: str) -> str:
     sent = notify.notify(
         visit.patient.user, kind="reminder", patient=visit.patient, sms=True,
         dedupe_key=f"reminder:{visit.pk}:{kind}:{slot_start}",
-        title="随访提醒", body=f"您预约的{visit.doctor.real_name}医生线上随访将于"
-        f"{local:%m月%d日 %H:%M}开始，请提前30分钟内在线签到。",
+        title=_("Follow-up reminder"),
+        body=_("Your online follow-up with Dr %(doctor)s starts at %(time)s. Check in online "
+               "up to 30 minutes before.") % {"doctor": visit.doctor.real_name,
+                                              "time": f"{local:%m-%d %H:%M}"},
         data={"visit_id": visit.pk, "reminder": kind, "start": slot_start})
     return "sent" if sent else "already sent"
 
@@ -74,7 +77,9 @@ def create_next_visit(visit_id: int) -> int | None:
         patient = visit.plan.patient
         notify.notify(patient.user, kind="next_visit", patient=patient,
                       dedupe_key=f"next_visit:{visit.pk}",
-                      title="下次随访", body=f"请在{nxt.due_on:%Y-%m-%d}前后预约下次随访。",
+                      title=_("Next follow-up"),
+                      body=_("Please book your next follow-up around %(date)s.")
+                      % {"date": f"{nxt.due_on:%Y-%m-%d}"},
                       data={"visit_id": nxt.pk, "due_on": nxt.due_on.isoformat()})
     return nxt.pk
 
@@ -88,12 +93,14 @@ def notify_out_of_target(visit_id: int) -> str:
     reasons = rules.out_of_target_reasons(visits._readings(visit))
     parts = []
     if visit.systolic or visit.diastolic:
-        parts.append(f"血压 {visit.systolic}/{visit.diastolic} mmHg")
+        parts.append(_("blood pressure %(bp)s mmHg") % {
+            "bp": f"{visit.systolic}/{visit.diastolic}"})
     if visit.glucose is not None:
-        parts.append(f"空腹血糖 {visit.glucose} mmol/L")
+        parts.append(_("fasting glucose %(glucose)s mmol/L") % {"glucose": visit.glucose})
     sent = notify.notify(
         visit.plan.doctor.user, kind="out_of_target", dedupe_key=f"out_of_target:{visit.pk}",
-        title=f"{visit.patient.name} 随访指标未达标", body="，".join(parts),
+        title=_("%(patient)s: follow-up readings out of target") % {
+            "patient": visit.patient.name}, body="; ".join(parts),
         data={"visit_id": visit.pk, "reasons": reasons,
               "next_due_on": visit.plan.next_due_on.isoformat()})
     return "sent" if sent else "already sent"
@@ -118,9 +125,12 @@ def scan_once(today: dt.date | None = None) -> dict:
             if visit.status == VisitStatus.DUE:
                 due += 1
                 notify.notify(plan.patient.user, kind="due", patient=plan.patient,
-                              dedupe_key=f"due:{visit.pk}", title="随访到期",
-                              body=f"您的{plan.condition}随访将于{visit.due_on:%Y-%m-%d}到期，"
-                              "请在线预约。", data={"visit_id": visit.pk})
+                              dedupe_key=f"due:{visit.pk}", title=_("Follow-up due"),
+                              body=_("Your %(condition)s follow-up is due on %(date)s; please "
+                                     "book it online.") % {
+                                  "condition": plan.condition,
+                                  "date": f"{visit.due_on:%Y-%m-%d}"},
+                              data={"visit_id": visit.pk})
     return {"recovered": len(recovered), "slots_created": published, "due": due}
 
 

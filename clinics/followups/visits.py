@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from clinics.access import staff_of
 from clinics.followups import booking, notify, rules
@@ -205,8 +206,9 @@ def mark_no_show(visit_id: int, slot_id: int, now: dt.datetime | None = None) ->
         notify.notify(
             visit.patient.user, kind="no_show", patient=visit.patient, sms=True,
             dedupe_key=f"no_show:{visit.pk}:{slot_id}",
-            title="您错过了随访预约", body="可预约的时间：" + "、".join(
-                f"{timezone.localtime(s.start):%m-%d %H:%M}" for s in offer),
+            title=_("You missed your follow-up appointment"),
+            body=_("Free times to book: %(times)s") % {"times": ", ".join(
+                f"{timezone.localtime(s.start):%m-%d %H:%M}" for s in offer)},
             data={"visit_id": visit.pk, "slots": [
                 {"id": s.pk, "start": s.start.isoformat()} for s in offer]})
     return visit

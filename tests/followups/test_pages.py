@@ -76,6 +76,12 @@ def test_pages_speak_chinese_by_default_and_english_on_request(client, world, fu
     english = client.get("/followups/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "My chronic-disease follow-up" in english
 
+    from clinics.followups import booking, tasks  # jobs write in the default language
+
+    visit = booking.book_slot(world.pat.user, fu.tomorrow.pk)
+    tasks.send_reminder.call(visit.pk, "24h", fu.tomorrow.start.isoformat())
+    assert world.pat.user.followup_notifications.get().title == "随访提醒"
+
 
 def test_the_patient_moves_and_cancels_from_the_page(client, world, fu):
     client.force_login(world.pat.user)

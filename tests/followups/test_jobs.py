@@ -178,3 +178,21 @@ def test_recovery_requeues_jobs_of_dead_or_silent_workers_only(world):
     statuses = dict(DBTaskResult.objects.values_list("pk", "status"))
     assert statuses == {dead.pk: "READY", alive.pk: "RUNNING", remote.pk: "RUNNING",
                         stale.pk: "READY"}
+
+
+def test_the_commands_start_the_scan_and_recover_lost_jobs(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("followups_start", stdout=out)
+    call_command("followups_start", stdout=out)
+    assert len(jobs_of(tasks.periodic_scan)) == 1
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    WorkerProcess.objects.create(worker_id="dead", hostname=socket.gethostname(), pid=gone.pid)
+    row = _running_row("dead")
+    call_command("recover_lost_jobs", stdout=out)
+    assert f"recovered {row.pk}" in out.getvalue()
+    assert DBTaskResult.objects.get(pk=row.pk).status == "READY"

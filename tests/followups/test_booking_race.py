@@ -38,32 +38,37 @@ def racers(transactional_db, world, fu):
 
 
 def test_fifty_concurrent_bookings_of_one_slot_give_one_success(racers, fu):
-    from clinics.followups import booking
+    """Through the API, each racer on its own connection, all released at once."""
+    from django.test import Client
+
     from clinics.followups.models import Visit
 
+    clients = []
+    for user in racers:
+        client = Client()
+        client.force_login(user)
+        clients.append(client)
     barrier = threading.Barrier(RACERS)
-    outcomes: list[str] = []
+    outcomes: list[tuple[int, str]] = []
     lock = threading.Lock()
 
-    def race(user):
+    def race(client):
         try:
             barrier.wait()
-            booking.book_slot(user, fu.tomorrow.pk)
-            result = "booked"
-        except booking.SlotTaken as exc:
-            result = exc.code
-        except Exception as exc:  # noqa: BLE001 - reported in the assertion below
-            result = f"unexpected {type(exc).__name__}: {exc}"
+            resp = client.post("/api/v1/followups/appointments", {"slot_id": fu.tomorrow.pk},
+                               content_type="application/json")
+            result = (resp.status_code, resp.json().get("error", "booked"))
         finally:
             connections.close_all()
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=race, args=(user,)) for user in racers]
+    threads = [threading.Thread(target=race, args=(client,)) for client in clients]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=60)
-    assert sorted(set(outcomes)) == ["booked", "slot_taken"], outcomes
-    assert outcomes.count("booked") == 1 and outcomes.count("slot_taken") == RACERS - 1
+    assert sorted(set(outcomes)) == [(201, "booked"), (409, "slot_taken")], outcomes
+    assert outcomes.count((201, "booked")) == 1
+    assert outcomes.count((409, "slot_taken")) == RACERS - 1
     assert Visit.objects.filter(slot=fu.tomorrow).exclude(status="cancelled").count() == 1

@@ -14,7 +14,7 @@ import logging
 import socket
 import threading
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.sop_class import Verification
@@ -47,8 +47,15 @@ def handle_requested(event) -> None:
                     assoc.requestor.address)
         assoc.acse.send_reject(0x01, 0x01, 0x03)
         assoc.kill()  # as pynetdicom's own rejections do: flush the A-ASSOCIATE-RJ, then stop
+        connections.close_all()
         return
     assoc.cloudhospital_institution = institution
+
+
+def handle_ended(event) -> None:
+    """Each association runs in its own thread with its own database connection: close it
+    when the association ends, or a long-running listener leaks connections."""
+    connections.close_all()
 
 
 def handle_echo(event) -> int:
@@ -82,7 +89,8 @@ def _status(code: int, comment: str) -> Dataset:
 
 
 HANDLERS = [(evt.EVT_REQUESTED, handle_requested), (evt.EVT_C_ECHO, handle_echo),
-            (evt.EVT_C_STORE, handle_store)]
+            (evt.EVT_C_STORE, handle_store), (evt.EVT_RELEASED, handle_ended),
+            (evt.EVT_ABORTED, handle_ended)]
 
 
 class NoDelayAssociationServer(ThreadedAssociationServer):

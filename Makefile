@@ -39,6 +39,11 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 bench: venv system-deps
+	@# the reference PACS; a fresh Debian install may start its service: stop that one
+	fresh=$$(dpkg -s orthanc >/dev/null 2>&1 || echo yes); \
+	EXTRA_DEBIAN_PACKAGES="orthanc orthanc-dicomweb" bash scripts/system-deps.sh && \
+	if [ -n "$$fresh" ]; then service orthanc stop >/dev/null 2>&1 || true; fi
+	$(PY) -m pip install -q -e '.[test,bench]'
 	$(PY) -m load_tests.run $(BENCH_ARGS)
 
 clean:

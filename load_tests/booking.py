@@ -26,6 +26,7 @@ from load_tests.common import (
     NotAvailable,
     Profile,
     Section,
+    close_shell,
     ratio,
     shell,
     stop,
@@ -150,6 +151,7 @@ def pg_platform(tmp: Path):
     except subprocess.CalledProcessError as exc:
         raise NotAvailable(f"platform set-up failed: {exc.stderr[-300:]}") from exc
     finally:
+        close_shell(platform)
         stop(web)
         platform._drop()
 

@@ -172,17 +172,75 @@ def live_platform(tmp: Path, tag: str = "bench", **env: str):
     try:
         yield platform
     finally:
+        close_shell(platform)
         platform.stop()
 
 
+_BOOT = """
+import io, json, sys, contextlib, traceback
+import django
+django.setup()
+from django.db import close_old_connections
+for line in sys.stdin:
+    code, out, error = json.loads(line), io.StringIO(), ""
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "<bench>", "exec"), {})
+    except BaseException:
+        error = traceback.format_exc()
+    close_old_connections()
+    sys.__stdout__.write(json.dumps({"out": out.getvalue(), "error": error}) + "\\n")
+    sys.__stdout__.flush()
+"""
+
+
 def shell(platform, code: str, timeout: float = 600) -> str:
-    """Run Python inside the platform's Django (``manage.py shell -c``), return stdout."""
-    result = subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
-                            env=platform.env, cwd=ROOT, capture_output=True, text=True,
-                            timeout=timeout)
-    if result.returncode != 0:
-        raise NotAvailable(f"setup script failed: {result.stderr.strip()[-400:]}")
-    return result.stdout
+    """Run Python inside the platform's Django and return what it printed.
+
+    One helper process per platform (started on first use, stopped with ``close_shell``)
+    keeps Django's start-up out of every call."""
+    import json
+
+    helper = getattr(platform, "_bench_shell", None)
+    if helper is None or helper.poll() is not None:
+        helper = subprocess.Popen([sys.executable, "-c", _BOOT], env=platform.env, cwd=ROOT,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        platform._bench_shell = helper
+    helper.stdin.write(json.dumps(code) + "\n")
+    helper.stdin.flush()
+    line = _readline(helper, timeout)
+    if not line:
+        raise NotAvailable("the Django helper process died")
+    answer = json.loads(line)
+    if answer["error"]:
+        raise NotAvailable(f"setup script failed: {answer['error'].strip()[-400:]}")
+    return answer["out"]
+
+
+def _readline(proc: subprocess.Popen, timeout: float) -> str:
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            stop(proc)
+            raise NotAvailable(f"a setup script took longer than {timeout:.0f}s")
+    return proc.stdout.readline()
+
+
+def close_shell(platform) -> None:
+    helper = getattr(platform, "_bench_shell", None)
+    if helper is not None:
+        helper.stdin.close()
+        stop(helper, timeout=10)
+
+
+def api_token(platform, username: str) -> str:
+    return shell(platform, (
+        "from django.contrib.auth import get_user_model\n"
+        "from cloudhospital.security.tokens import create_api_token\n"
+        f"print(create_api_token(get_user_model().objects.get(username={username!r}))[1])"
+    )).strip()
 
 
 class Http:

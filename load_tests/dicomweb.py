@@ -18,6 +18,7 @@ from load_tests.common import (
     NotAvailable,
     Profile,
     Section,
+    api_token,
     ms,
     percentile,
     ratio,
@@ -57,7 +58,7 @@ def probe_ours(platform) -> Target:
     if platform is None:
         target.missing = "the platform did not start"
         return target
-    token = platform.token("clinic_doctor")
+    token = api_token(platform, "clinic_doctor")
     http = Http(platform.port, {"Authorization": f"Bearer {token}"})
     status, _, body = http.request("GET", "/dicomweb/studies?limit=1",
                                    headers={"Accept": "application/dicom+json"})

@@ -62,31 +62,42 @@ def guarded(key: str, title: str, fn, *args) -> Section:
     return section
 
 
-def imaging_sections(profile, tmp: Path, wanted: set[str]) -> list[Section]:
+def platform_sections(profile, tmp: Path, wanted: set[str]) -> list[Section]:
+    """Sections 1–4 share one platform (SQLite, in-memory layer): ``make run`` as is."""
+    sections = []
+    try:
+        platform_cm = live_platform(tmp / "platform", tag="bench")
+        platform = platform_cm.__enter__()
+    except NotAvailable as exc:
+        platform_cm, platform = None, None
+        print(f"[bench] platform unavailable: {exc}", flush=True)
+    try:
+        if wanted & {"ingest", "dicomweb", "render"}:
+            sections += imaging_sections(profile, tmp, wanted, platform)
+        if "signaling" in wanted:
+            sections.append(guarded("signaling", "4. Signaling relay", signaling.measure,
+                                    profile, tmp / "signaling", platform))
+    finally:
+        if platform_cm is not None:
+            platform_cm.__exit__(None, None, None)
+    return sections
+
+
+def imaging_sections(profile, tmp: Path, wanted: set[str], platform) -> list[Section]:
     size = profile.image_size
     print(f"[bench] generating CT {profile.ct_slices}×{size}² and MR {profile.mr_images}"
           f"×{size // 2}²", flush=True)
     data = {"ct": series.write_series(tmp / "ct", "CT", profile.ct_slices, size, seed=1),
             "mr": series.write_series(tmp / "mr", "MR", profile.mr_images, size // 2, seed=2)}
     sections = []
-    try:
-        platform_cm = live_platform(tmp / "platform-imaging", tag="img")
-        platform = platform_cm.__enter__()
-    except NotAvailable as exc:
-        platform_cm, platform = None, None
-        print(f"[bench] platform unavailable: {exc}", flush=True)
-    try:
-        if platform is not None:
-            dicom_ingest.register_sender(platform)
-        if "ingest" in wanted:
-            sections.append(guarded("ingest", "1. DICOM ingest", dicom_ingest.measure,
-                                    profile, tmp / "ingest", data, platform))
-        if wanted & {"dicomweb", "render"}:
-            sections += dicomweb.measure_with_render(profile, tmp / "dicomweb", data, platform,
-                                                     wanted, guarded, render.measure)
-    finally:
-        if platform_cm is not None:
-            platform_cm.__exit__(None, None, None)
+    if platform is not None:
+        dicom_ingest.register_sender(platform)
+    if "ingest" in wanted:
+        sections.append(guarded("ingest", "1. DICOM ingest", dicom_ingest.measure,
+                                profile, tmp / "ingest", data, platform))
+    if wanted & {"dicomweb", "render"}:
+        sections += dicomweb.measure_with_render(profile, tmp / "dicomweb", data, platform,
+                                                 wanted, guarded, render.measure)
     return sections
 
 
@@ -100,11 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[bench] {profile.name} mode, temp {tmp}, load {load_start}", flush=True)
     sections: list[Section] = []
     try:
-        if wanted & {"ingest", "dicomweb", "render"}:
-            sections += imaging_sections(profile, tmp, wanted)
-        if "signaling" in wanted:
-            sections.append(guarded("signaling", "4. Signaling relay", signaling.measure,
-                                    profile, tmp / "signaling"))
+        if wanted & {"ingest", "dicomweb", "render", "signaling"}:
+            sections += platform_sections(profile, tmp, wanted)
         if "booking" in wanted:
             sections.append(guarded("booking", "5. Booking and reminder queue",
                                     booking.measure, profile, tmp / "booking"))

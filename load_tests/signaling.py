@@ -25,8 +25,8 @@ from load_tests.common import (
     NotAvailable,
     Profile,
     Section,
+    api_token,
     free_port,
-    live_platform,
     ms,
     need_tool,
     percentile,
@@ -217,7 +217,8 @@ def ticket_urls(platform, rooms: list[str], ports: tuple[int, int]) -> list[tupl
     pairs = []
     clients = []
     for username in ("clinic_doctor", "specialist"):
-        clients.append(Http(platform.port, {"Authorization": f"Bearer {platform.token(username)}"}))
+        token = api_token(platform, username)
+        clients.append(Http(platform.port, {"Authorization": f"Bearer {token}"}))
     try:
         for room in rooms:
             peers = []
@@ -302,8 +303,10 @@ def largest_within(points: list) -> str:
     return f"{best}" + (" (the most tested)" if best == tested and best else "")
 
 
-def measure(profile: Profile, tmp: Path) -> Section:
+def measure(profile: Profile, tmp: Path, platform) -> Section:
+    """``platform``: the running SQLite platform (its daphne has the in-memory layer)."""
     section = Section("signaling", "4. Signaling")
+    tmp.mkdir(parents=True, exist_ok=True)
     rooms_needed = max(profile.room_levels)
     results: dict[str, list] = {}
     print("[bench] signaling: reference relay", flush=True)
@@ -311,24 +314,24 @@ def measure(profile: Profile, tmp: Path) -> Section:
         results["reference"] = run_reference(profile, rooms_needed)
     except (NotAvailable, OSError, TimeoutError) as exc:
         section.unavailable.append(f"reference relay: {exc}")
-    data_dir = tmp / "platform"
-    try:
-        print("[bench] signaling: CloudHospital, in-memory layer", flush=True)
-        with live_platform(data_dir, tag="sig") as platform:
+    if platform is None:
+        section.unavailable.append("CloudHospital: the platform did not start")
+    else:
+        try:
             rooms = make_rooms(platform, rooms_needed)
             if len(rooms) < rooms_needed:
                 raise NotAvailable(f"made {len(rooms)} of {rooms_needed} consultation rooms")
-            try:
-                results["memory"] = run_ours(profile, platform, rooms, (platform.port,) * 2)
-            except (NotAvailable, OSError, TimeoutError) as exc:
-                section.unavailable.append(f"CloudHospital, in-memory layer: {exc}")
+            print("[bench] signaling: CloudHospital, in-memory layer", flush=True)
+            results["memory"] = run_ours(profile, platform, rooms, (platform.port,) * 2)
+        except (NotAvailable, OSError, TimeoutError) as exc:
+            section.unavailable.append(f"CloudHospital, in-memory layer: {exc}")
+            rooms = []
+        if rooms:
             print("[bench] signaling: CloudHospital, Redis layer, 2 daphne", flush=True)
             try:
                 results["redis"] = run_redis(profile, platform, rooms, tmp)
             except (NotAvailable, OSError, TimeoutError) as exc:
                 section.unavailable.append(f"CloudHospital, Redis layer: {exc}")
-    except (NotAvailable, OSError, TimeoutError) as exc:
-        section.unavailable.append(f"CloudHospital: {exc}")
     names = {"memory": "CloudHospital, in-memory layer (1 daphne)",
              "redis": "CloudHospital, Redis layer (2 daphne)",
              "reference": "reference: minimal websockets relay (1 process)"}

@@ -304,6 +304,17 @@ def call_next(request):
             "room_url": visit.room_url if visit else None}
 
 
+class UrgentIn(Schema):
+    urgent: bool = True
+
+
+@router.post("/queue/{visit_id}/urgent", response={200: AppointmentOut, **ERRORS})
+def flag_urgent(request, visit_id: int, payload: UrgentIn):
+    """The doctor moves a waiting patient to the front (or back) of the queue."""
+    return appointment_dict(visits.set_urgent(request.user, visit_id, payload.urgent,
+                                              request=request))
+
+
 @router.post("/visits/{visit_id}/complete", response={200: AppointmentOut, **ERRORS})
 def complete(request, visit_id: int, payload: CompleteIn):
     data = payload.dict()

@@ -195,3 +195,29 @@ async def test_notifications_arrive_live_and_strangers_are_refused(world, fu):
     await anonymous.connect()
     assert (await anonymous.receive_output())["type"] == "websocket.close"
     await anonymous.disconnect()
+
+
+def test_the_doctor_flags_a_waiting_patient_urgent_through_the_api(client, world, fu):
+    _second_patient(world)
+    first = _book(world.quinn.user, fu.slot(world.alice, dt.timedelta(minutes=12)))
+    second = _book(world.pat.user, fu.slot(world.alice, dt.timedelta(minutes=24)))
+    visits.check_in(world.quinn.user, first.pk)
+    visits.check_in(world.pat.user, second.pk)
+    client.force_login(world.oscar.user)
+    assert client.post(f"/api/v1/followups/queue/{second.pk}/urgent", {"urgent": True},
+                       content_type="application/json").status_code == 404
+    client.force_login(world.alice.user)
+    flagged = client.post(f"/api/v1/followups/queue/{second.pk}/urgent", {"urgent": True},
+                          content_type="application/json")
+    assert flagged.status_code == 200 and flagged.json()["urgent"] is True
+    queue = client.get("/api/v1/followups/queue").json()
+    assert [(q["visit_id"], q["urgent"]) for q in queue] == [(second.pk, True),
+                                                             (first.pk, False)]
+    called = client.post("/api/v1/followups/queue/call-next").json()
+    assert called["room_url"] == f"/visits/{second.pk}/room/"
+
+
+def test_a_slot_knows_whether_it_is_bookable(world, fu):
+    assert fu.tomorrow.is_bookable() and not fu.soon.is_bookable()
+    _book(world.pat.user, fu.tomorrow)
+    assert not fu.tomorrow.is_bookable()

@@ -1,8 +1,14 @@
 """Admin pages: registered AEs (who may C-STORE), the index, and the quarantine."""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from imaging import models
+from cloudhospital.security import audit
+from imaging import models, store
 
 
 @admin.register(models.RemoteAE)
@@ -29,7 +35,27 @@ class QuarantinedItemAdmin(admin.ModelAdmin):
                     "sop_instance_uid", "size"]
     list_filter = ["reason", "source"]
     search_fields = ["sop_instance_uid", "sender", "message"]
-    readonly_fields = [f.name for f in models.QuarantinedItem._meta.fields]
+    readonly_fields = [f.name for f in models.QuarantinedItem._meta.fields] + ["original"]
+
+    @admin.display(description="original bytes")
+    def original(self, obj):
+        url = reverse("admin:imaging_quarantineditem_original", args=[obj.pk])
+        return format_html('<a href="{}">download ({} bytes)</a>', url, obj.size)
+
+    def get_urls(self):
+        return [path("<int:pk>/original/", self.admin_site.admin_view(self.download),
+                     name="imaging_quarantineditem_original"), *super().get_urls()]
+
+    def download(self, request, pk):
+        """The refused bytes as received (decrypted), for diagnosis; audited."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        item = get_object_or_404(models.QuarantinedItem, pk=pk)
+        audit.record(request.user, "imaging.quarantine.download", item, request=request)
+        response = HttpResponse(store.get(item.blob_key, "quarantine"),
+                                content_type="application/octet-stream")
+        response["Content-Disposition"] = f'attachment; filename="quarantine-{item.pk}.bin"'
+        return response
 
     def has_add_permission(self, request):
         return False

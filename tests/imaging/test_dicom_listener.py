@@ -100,3 +100,30 @@ def test_accepted_sockets_have_tcp_nodelay(scanner):
         assoc.release()
     finally:
         server.shutdown()
+
+
+def test_the_listener_command_stops_cleanly_on_sigterm(platform_server):
+    """``manage.py dicom_listener`` (what runplatform starts) serves, then exits 0 on
+    SIGTERM."""
+    import signal
+    import sys
+    import time
+
+    from tests.conftest import ROOT
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "manage.py"), "dicom_listener",
+                             "--port", str(port)], env=platform_server.env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "DICOM listener" in proc.stdout.readline()
+        deadline = time.monotonic() + 30
+        while dcmtk("echoscu", port, aet="DEMO_CT").returncode != 0:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+        assert "stopped" in proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

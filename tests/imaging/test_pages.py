@@ -105,3 +105,22 @@ def test_import_dicom_reads_folders_and_zips(world, tmp_path, capsys):
     assert "already present 4" in capsys.readouterr().out
     with pytest.raises(CommandError, match="no institution"):
         call_command("import_dicom", str(tmp_path), institution="Nowhere")
+
+
+def test_admins_see_the_quarantine_with_reasons_and_original_bytes(world, client_for):
+    from imaging.ingest import ingest_instance
+
+    garbage = os.urandom(400)
+    item = ingest_instance(garbage, institution=world.centre_a, source="upload",
+                           sender="alice").quarantined
+    admin = client_for(world.admin)
+    listing = admin.get("/admin/imaging/quarantineditem/").content.decode()
+    assert "unparseable" in listing and "alice" in listing
+    detail = admin.get(f"/admin/imaging/quarantineditem/{item.pk}/change/").content.decode()
+    assert f"/admin/imaging/quarantineditem/{item.pk}/original/" in detail
+    original = admin.get(f"/admin/imaging/quarantineditem/{item.pk}/original/")
+    assert original.content == garbage
+    assert AuditEntry.objects.filter(action="imaging.quarantine.download").exists()
+    assert client_for(world.alice).get(
+        f"/admin/imaging/quarantineditem/{item.pk}/original/").status_code == 302
+    assert admin.get("/admin/imaging/remoteae/").status_code == 200

@@ -207,8 +207,9 @@ class Visit(models.Model):
 class Notification(models.Model):
     """An in-app message; ``dedupe_key`` makes every delivery happen at most once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="followup_notifications")
+    # Empty for a patient without an account: the row then records an SMS-only delivery.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.CASCADE, related_name="followup_notifications")
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
     kind = models.CharField(_("kind"), max_length=40)

@@ -59,8 +59,11 @@ def notification_event(n: Notification) -> dict:
 
 def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
            data: dict | None = None, patient=None, sms: bool = False) -> Notification | None:
-    """Deliver once: returns the new notification, or None if this key was delivered."""
-    if user is None:
+    """Deliver once: returns the new notification, or None if this key was delivered.
+
+    ``user`` may be None (a patient without an account): then only the SMS goes out, and
+    the row still guards against sending it twice."""
+    if user is None and not (sms and patient is not None and patient.phone):
         return None
     with transaction.atomic():
         try:
@@ -71,7 +74,8 @@ def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
         except IntegrityError:
             log.info("notification %s already delivered; not sending again", dedupe_key)
             return None
-        send_event_on_commit(user_group(user.pk), notification_event(n))
+        if user is not None:
+            send_event_on_commit(user_group(user.pk), notification_event(n))
         if sms and patient is not None and patient.phone:
             sms_backend().send(dedupe_key=dedupe_key[:200], patient=patient,
                                text=f"{title} {body}".strip())

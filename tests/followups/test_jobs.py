@@ -196,3 +196,13 @@ def test_the_commands_start_the_scan_and_recover_lost_jobs(world):
     call_command("recover_lost_jobs", stdout=out)
     assert f"recovered {row.pk}" in out.getvalue()
     assert DBTaskResult.objects.get(pk=row.pk).status == "READY"
+
+
+def test_a_patient_without_an_account_gets_the_sms_once(world, fu):
+    visit = booking.book_slot(world.pat.user, fu.tomorrow.pk)
+    type(world.pat).objects.filter(pk=world.pat.pk).update(user=None)
+    args = (visit.pk, "24h", fu.tomorrow.start.isoformat())
+    assert tasks.send_reminder.call(*args) == "sent"
+    assert tasks.send_reminder.call(*args) == "already sent"
+    assert SmsMessage.objects.count() == 1
+    assert Notification.objects.get().user is None

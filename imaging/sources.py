@@ -33,7 +33,10 @@ def from_zip(fileobj, label: str) -> Iterator[tuple[str, bytes]]:
             if info.file_size > MAX_INSTANCE_BYTES:
                 raise TooLarge(f"{label}:{info.filename} is larger than allowed")
             with archive.open(info) as member:
-                yield f"{label}:{info.filename}", member.read(MAX_INSTANCE_BYTES + 1)
+                data = member.read(MAX_INSTANCE_BYTES + 1)
+            if len(data) > MAX_INSTANCE_BYTES:  # the header may understate the size
+                raise TooLarge(f"{label}:{info.filename} is larger than allowed")
+            yield f"{label}:{info.filename}", data
 
 
 def from_bytes(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:

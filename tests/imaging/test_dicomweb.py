@@ -183,3 +183,20 @@ def test_every_read_is_audited(world, ct_study, client_for):
     assert ("imaging.qido", "*") in actions
     for action in ("imaging.wado", "imaging.render", "imaging.metadata"):
         assert (action, ds.StudyInstanceUID) in actions
+
+
+def test_rendered_images_are_cached(world, ct_study, client_for):
+    """The second request is served from the cache: it works even with the blob gone."""
+    from imaging import store
+    from imaging.models import Instance
+
+    ds = ct_study[2]
+    url = (f"/dicomweb/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}"
+           f"/instances/{ds.SOPInstanceUID}/rendered")
+    alice = client_for(world.alice)
+    first = alice.get(url, {"viewport": "40,40"}, HTTP_ACCEPT="image/png")
+    store.raw_path(Instance.objects.get(sop_instance_uid=ds.SOPInstanceUID).blob_key).unlink()
+    again = alice.get(url, {"viewport": "40,40"}, HTTP_ACCEPT="image/png")
+    assert again.status_code == 200 and again.content == first.content
+    uncached = alice.get(url, {"viewport": "41,41"}, HTTP_ACCEPT="image/png")
+    assert uncached.status_code == 503 and uncached.json()["error"] == "storage_unavailable"

@@ -50,9 +50,11 @@ def test_it_encrypts_blobs_at_rest(world):
         store.get(instance.blob_key)
 
 
-@pytest.mark.parametrize("name", ["MR_small.dcm", "MR_small_RLE.dcm",
-                                  "MR_small_jpeg_ls_lossless.dcm", "JPEG2000.dcm",
-                                  "SC_rgb_jpeg_dcmtk.dcm", "SC_rgb_rle.dcm"])
+@pytest.mark.parametrize("name", [
+    "MR_small.dcm", "MR_small_implicit.dcm", "MR_small_bigendian.dcm", "image_dfl.dcm",
+    "MR_small_RLE.dcm", "SC_rgb_rle_16bit_2frame.dcm", "MR_small_jpeg_ls_lossless.dcm",
+    "JPEG2000.dcm", "MR_small_jp2klossless.dcm",
+    "SC_rgb_jpeg_dcmtk.dcm", "JPGExtended.dcm", "SC_rgb_jpeg_gdcm.dcm", "SC_rgb_rle.dcm"])
 def test_it_accepts_uncompressed_and_compressed_syntaxes(world, name):
     outcome = ingest(world, sample(name))
     assert outcome.status == STORED, outcome.message
@@ -103,6 +105,7 @@ def _broken_cases():
         "garbage": (os.urandom(2000), "unparseable"),
         "truncated_in_header": (ct[:300], "unparseable"),
         "truncated_in_pixels": (ct[: len(ct) // 3], "pixel_mismatch"),
+        "pydicom_truncated_mr": (sample("MR_truncated.dcm"), "pixel_mismatch"),
         "no_study_uid": (variant(StudyInstanceUID=None), "missing_attribute"),
         "no_sop_class": (variant(SOPClassUID=None), "missing_attribute"),
         "bad_uid": (variant(SeriesInstanceUID="1.2.abc.3"), "invalid_uid"),

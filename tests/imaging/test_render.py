@@ -79,8 +79,11 @@ def test_multi_frame_renders_each_frame():
         pixels(ds, frame=3)
 
 
-@pytest.mark.parametrize("name", ["JPEG2000.dcm", "MR_small_RLE.dcm",
-                                  "MR_small_jpeg_ls_lossless.dcm", "SC_rgb_jpeg_dcmtk.dcm"])
+@pytest.mark.parametrize("name", [
+    "JPEG2000.dcm", "MR_small_jp2klossless.dcm", "MR_small_RLE.dcm",
+    "MR_small_jpeg_ls_lossless.dcm", "JPEGLSNearLossless_16.dcm", "SC_rgb_jpeg_dcmtk.dcm",
+    "JPGExtended.dcm", "SC_rgb_jpeg_gdcm.dcm", "SC_rgb_rle_16bit_2frame.dcm",
+    "MR_small_bigendian.dcm"])
 def test_compressed_and_colour_instances_render(name):
     ds = pydicom.dcmread(io.BytesIO(sample(name)))
     image = Image.open(io.BytesIO(render(ds, Options(fmt="png"))))

@@ -36,10 +36,13 @@ def test_booking_queues_reminders_24h_and_1h_before_and_the_no_show_check(world,
     assert no_show.args_kwargs["args"] == [visit.pk, fu.in_two_days.pk]
 
 
-def test_a_reminder_is_delivered_in_app_and_by_sms_once(world, fu):
+def test_a_reminder_is_delivered_in_app_and_by_sms_once(world, fu, caplog):
     visit = booking.book_slot(world.pat.user, fu.tomorrow.pk)
     args = (visit.pk, "24h", fu.tomorrow.start.isoformat())
-    assert tasks.send_reminder.call(*args) == "sent"
+    with caplog.at_level("INFO", logger="clinics.followups.notify"):
+        assert tasks.send_reminder.call(*args) == "sent"
+    [logged] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("SMS")]
+    assert "***0001" in logged and "13900000001" not in logged  # the log masks the phone
     assert tasks.send_reminder.call(*args) == "already sent"
     note = Notification.objects.get(user=world.pat.user, kind="reminder")
     assert note.data == {"visit_id": visit.pk, "reminder": "24h",

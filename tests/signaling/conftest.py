@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 
 import pytest
 from channels.db import database_sync_to_async
@@ -15,6 +16,11 @@ from signaling.routing import websocket_urlpatterns
 
 APP = URLRouter(websocket_urlpatterns)
 TIMEOUT = 3
+
+# Recorders that live platforms launch during these tests gather ICE on 127.0.0.1 only
+# (all test traffic stays on loopback). Set before any platform fixture starts, since
+# they copy os.environ; it changes nothing unless a recording was consented to.
+os.environ.setdefault("RECORDER_LOOPBACK_ONLY", "true")
 
 
 @database_sync_to_async

@@ -46,7 +46,7 @@ def start_client(server: str, consultation_id: str, token: str, *extra: str,
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
 
 
-def finish(process: subprocess.Popen, timeout: float = 90) -> tuple[int, dict, str]:
+def finish(process: subprocess.Popen, timeout: float = 150) -> tuple[int, dict, str]:
     """Wait for a client; returns (exit code, its JSON summary, its stderr)."""
     try:
         out, err = process.communicate(timeout=timeout)

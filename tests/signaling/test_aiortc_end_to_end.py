@@ -24,7 +24,7 @@ def test_two_aiortc_clients_exchange_video_frames_and_a_data_channel_message(pla
     doctor = platform_server.token("clinic_doctor")
     specialist = platform_server.token("specialist")
     clients = [start_client(platform_server.url, consultation, token,
-                            "--test-pattern", "--exit-after-frames", "30", "--timeout", "60")
+                            "--test-pattern", "--exit-after-frames", "30", "--timeout", "120")
                for token in (doctor, specialist)]
     results = [finish(client) for client in clients]
     for code, summary, err in results:

@@ -7,7 +7,6 @@ import time
 
 import pytest
 
-from tests.conftest import LivePlatform
 from tests.signaling.live import finish, scheduled_consultation, start_client
 
 pytestmark = pytest.mark.live
@@ -33,19 +32,17 @@ print(json.dumps(out))
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    live = LivePlatform(tmp_path_factory.mktemp("recorder"), tag="rec")
-    live.env["RECORDER_LOOPBACK_ONLY"] = "true"
-    live.start()
-    live.tokens = {user: live.token(user) for user in ("clinic_doctor", "specialist")}
-    yield live
-    live.stop()
+def platform(platform_server):
+    """The shared live platform (RECORDER_LOOPBACK_ONLY comes from tests/signaling/conftest)."""
+    platform_server.tokens = {user: platform_server.token(user)
+                              for user in ("clinic_doctor", "specialist")}
+    return platform_server
 
 
 def call(platform, consultation: str, frames: int) -> None:
     clients = [start_client(platform.url, consultation, token, "--test-pattern",
                             "--exit-after-frames", str(frames), "--linger", "3",
-                            "--timeout", "60")
+                            "--timeout", "120")
                for token in platform.tokens.values()]
     for client in clients:
         code, summary, err = finish(client)
@@ -67,7 +64,7 @@ def test_without_consent_the_recorder_never_joins(platform):
 def test_with_everyones_consent_each_participant_is_recorded_encrypted_and_playable(platform):
     consultation = scheduled_consultation(platform, recording=True)
     call(platform, consultation, frames=60)
-    deadline = time.monotonic() + 40
+    deadline = time.monotonic() + 90
     found = inspect(platform, consultation)
     while len(found["recordings"]) < 2 and time.monotonic() < deadline:
         time.sleep(2)

@@ -14,11 +14,15 @@
 
   var state = {
     ws: null, myId: null, iceServers: [], peers: {}, local: null, screen: null,
-    leaving: false, attempts: 0, pingTimer: null, statsTimer: null, reconnectTimer: null
+    leaving: false, attempts: 0, pingTimer: null, statsTimer: null, reconnectTimer: null,
+    log: []  // the last notices shown, newest last
   };
   window.cloudRoom = state;  // for tests and debugging
 
-  function say(text) { notice.textContent = text || ""; }
+  function say(text) {
+    notice.textContent = text || "";
+    if (text) { state.log.push(text); if (state.log.length > 50) { state.log.shift(); } }
+  }
   function fmt(text, values) {
     return text.replace(/%\((\w+)\)s/g, function (_, key) { return values[key]; });
   }
@@ -80,6 +84,8 @@
   }
 
   function onClose(ws, code) {
+    roomEl.dataset.closeCode = String(code);
+    state.log.push("socket closed " + code);
     if (ws !== state.ws) { return; }
     state.ws = null;
     clearInterval(state.pingTimer);

@@ -106,6 +106,7 @@ def cluster(tmp_path_factory):
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     assert stopped.returncode == 0, stopped.stderr
+    assert "killing it" not in stopped.stderr  # every process stopped on SIGTERM, in time
     status = _run(env, "status")
     assert status.returncode == 3 and "not running" in status.stdout, status.stdout
 

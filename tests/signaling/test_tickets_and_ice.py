@@ -129,3 +129,42 @@ def test_no_ice_servers_by_default_and_stun_turn_from_settings(settings):
     assert label == "u1" and int(expiry) > 0
     assert base64.b64decode(turn["credential"]) == hmac.new(
         b"shared", turn["username"].encode(), hashlib.sha1).digest()
+
+
+@pytest.mark.django_db
+def test_each_doctor_gives_their_own_recording_consent_and_outsiders_cannot(
+        world, consultation_at):
+    from clinics.models import Consent
+
+    consultation = consultation_at("scheduled")
+    Consent.objects.filter(consultation=consultation).update(recording_allowed=True)
+    client = Client()
+    url = f"/api/v1/consultations/{consultation.pk}/recording-consent"
+    client.force_login(world.alice.user)
+    answer = client.post(url, {"allowed": True}, content_type="application/json")
+    assert answer.json() == {"allowed": True, "recording_permitted": False}
+    client.force_login(world.sam.user)
+    answer = client.post(url, {"allowed": True}, content_type="application/json")
+    assert answer.json() == {"allowed": True, "recording_permitted": True}
+    answer = client.post(url, {"allowed": False}, content_type="application/json")
+    assert answer.json() == {"allowed": False, "recording_permitted": False}
+    client.force_login(world.carol.user)
+    assert client.post(url, {"allowed": True},
+                       content_type="application/json").status_code == 403
+    client.force_login(world.oscar.user)
+    assert client.post(url, {"allowed": True},
+                       content_type="application/json").status_code == 404
+
+
+@pytest.mark.django_db
+def test_recording_needs_the_patients_consent_too(world, consultation_at):
+    from signaling.consent import set_recording_consent
+    from signaling.recorder import recording_permitted
+
+    consultation = consultation_at("scheduled")
+    set_recording_consent(world.alice.user, consultation, allowed=True)
+    set_recording_consent(world.sam.user, consultation, allowed=True)
+    assert not recording_permitted(consultation), "the patient did not allow recording"
+    consultation.consent.recording_allowed = True
+    consultation.consent.save()
+    assert recording_permitted(consultation)

@@ -14,6 +14,7 @@ from channels.layers import get_channel_layer
 from clinics.access import patient_of, staff_of
 from clinics.followups import notify, visits
 from clinics.followups.models import Notification, Visit, VisitStatus
+from cloudhospital.security import audit
 
 log = logging.getLogger(__name__)
 CLOSE_NOT_ALLOWED = 4403
@@ -82,11 +83,16 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
                 .values_list("id", flat=True).first() or 0)
         staff, patient = staff_of(user), patient_of(user)
         if staff is not None and staff.is_doctor:
-            event = visits.queue_event(staff, visits.waiting_queue(staff))
+            queue = visits.waiting_queue(staff)
+            audit.record(user, "followup.queue.watch", object_type="followups.visit",
+                         object_id="*", count=len(queue))
+            event = visits.queue_event(staff, queue)
             return {**event, "type": "followups.snapshot", "last_notification_id": last}
         if patient is not None:
             waiting = Visit.objects.filter(patient=patient, status=VisitStatus.CHECKED_IN).first()
             position = visits.position_of(waiting) if waiting else None
+            audit.record(user, "followup.waiting.watch", object_type="followups.visit",
+                         object_id="*", patient_id=patient.pk)
             return {"type": "followups.snapshot", "position": position,
                     "last_notification_id": last}
         return None

@@ -15,6 +15,7 @@ from clinics.followups import booking, rules, visits
 from clinics.followups.consumers import FollowupsConsumer
 from clinics.followups.models import Slot, Visit, VisitStatus
 from clinics.models import Diagnosis
+from cloudhospital.security.models import AuditEntry
 
 
 def _second_patient(world):
@@ -169,6 +170,9 @@ async def test_the_waiting_room_updates_live(world, fu):
     for comm in (doctor, pat, quinn, outsider):  # nothing more, and nothing for oscar
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()
+    watched = await sync_to_async(lambda: sorted(AuditEntry.objects.filter(
+        action__endswith=".watch").values_list("actor__username", flat=True)))()
+    assert watched == ["alice", "oscar", "pat", "quinn"]
 
 
 @pytest.mark.django_db(transaction=True)

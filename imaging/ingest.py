@@ -67,18 +67,18 @@ def ingest_instance(data: bytes, *, institution: Institution, source: str,
                           sop_instance_uid=exc.sop_instance_uid)
     ids = dict(sop_instance_uid=str(ds.SOPInstanceUID), sop_class_uid=str(ds.SOPClassUID),
                study_instance_uid=str(ds.StudyInstanceUID))
-    key = store.content_key(stored)
-    earlier = _existing(ids["sop_instance_uid"], key, institution)
+    digest = store.dataset_digest(stored)
+    earlier = _existing(ids["sop_instance_uid"], digest, institution)
     if earlier is not None:
         return _repeat(earlier, data, institution, source, sender, ids)
-    store.put(stored)
+    key = store.put(stored)
     try:
         with transaction.atomic():
-            instance = _index(ds, key, len(stored), institution, source, sender)
+            instance = _index(ds, key, digest, len(stored), institution, source, sender)
     except IntegrityError:
         # Another association indexed the same SOP Instance UID between our check and
         # our insert: decide again against what won.
-        earlier = _existing(ids["sop_instance_uid"], key, institution)
+        earlier = _existing(ids["sop_instance_uid"], digest, institution)
         if earlier is None:
             raise
         return _repeat(earlier, data, institution, source, sender, ids)
@@ -89,12 +89,19 @@ def ingest_instance(data: bytes, *, institution: Institution, source: str,
     return Outcome(STORED, instance=instance, **ids)
 
 
-def _existing(sop_uid: str, key: str, institution: Institution) -> tuple[Instance, bool] | None:
+def _existing(sop_uid: str, digest: str, institution: Institution
+              ) -> tuple[Instance, bool] | None:
+    """The instance already indexed under this SOP Instance UID, and whether the new one
+    is the same (same data set, same owner)."""
     instance = (Instance.objects.select_related("series__study")
                 .filter(sop_instance_uid=sop_uid).first())
     if instance is None:
         return None
-    same = instance.blob_key == key and instance.series.study.institution_id == institution.pk
+    same = (instance.dataset_digest == digest
+            and instance.series.study.institution_id == institution.pk)
+    if not instance.dataset_digest:  # indexed before digests existed: compare the data set
+        same = (store.dataset_digest(store.get(instance.blob_key)) == digest
+                and instance.series.study.institution_id == institution.pk)
     return instance, same
 
 
@@ -142,8 +149,8 @@ def _date(value: str) -> dt.date | None:
         return None
 
 
-def _index(ds: Dataset, key: str, size: int, institution: Institution, source: str,
-           sender: str) -> Instance:
+def _index(ds: Dataset, key: str, digest: str, size: int, institution: Institution,
+           source: str, sender: str) -> Instance:
     patient, _ = DicomPatient.objects.get_or_create(
         institution=institution, patient_id=_text(ds, "PatientID", 64),
         defaults={"patient_name": _text(ds, "PatientName", 324),
@@ -172,5 +179,5 @@ def _index(ds: Dataset, key: str, size: int, institution: Institution, source: s
         transfer_syntax_uid=str(meta.TransferSyntaxUID) if meta is not None else "",
         instance_number=_int(ds, "InstanceNumber"), rows=_int(ds, "Rows"),
         columns=_int(ds, "Columns"), number_of_frames=_int(ds, "NumberOfFrames") or 1,
-        bits_allocated=_int(ds, "BitsAllocated"), blob_key=key, size=size, source=source,
-        sender=sender[:150])
+        bits_allocated=_int(ds, "BitsAllocated"), blob_key=key, dataset_digest=digest,
+        size=size, source=source, sender=sender[:150])

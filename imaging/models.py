@@ -106,6 +106,9 @@ class Instance(models.Model):
     number_of_frames = models.IntegerField(default=1)
     bits_allocated = models.IntegerField(null=True, blank=True)
     blob_key = models.CharField(max_length=64, db_index=True)
+    # Keyed hash of the data set without its file meta: what "the same content" means
+    # when the same instance arrives by another door (C-STORE rewrites the file meta).
+    dataset_digest = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField()
     source = models.CharField(max_length=10, choices=Source.choices)
     sender = models.CharField(max_length=150, blank=True)

@@ -38,6 +38,15 @@ def content_key(data: bytes) -> str:
     return hmac.new(crypto.keyring().lookup_key, data, hashlib.sha256).hexdigest()
 
 
+def dataset_digest(part10: bytes) -> str:
+    """Keyed hash of a Part 10 file's data set, skipping preamble and file meta group
+    (whose group length is the first meta element), so re-wrapped copies compare equal."""
+    if part10[128:132] == b"DICM" and part10[132:138] == b"\x02\x00\x00\x00UL":
+        meta_length = int.from_bytes(part10[140:144], "little")
+        return content_key(part10[144 + meta_length:])
+    return content_key(part10)
+
+
 def _path(namespace: str, key: str) -> Path:
     if namespace not in NAMESPACES or len(key) != 64 or not all(
             c in "0123456789abcdef" for c in key):

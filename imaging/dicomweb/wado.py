@@ -59,6 +59,15 @@ def check_instances_acceptable(accept: str, instances: Iterable[Instance]) -> No
 
 
 def instance_parts(instances: list[Instance]) -> Iterator[tuple[str, bytes]]:
+    """Decrypt lazily while streaming; every blob is checked first, because once the
+    response has started a missing one could only cut it short."""
+    for instance in instances:
+        if not store.exists(instance.blob_key):
+            raise store.BlobMissing(instance.blob_key)
+    return _parts(instances)
+
+
+def _parts(instances: list[Instance]) -> Iterator[tuple[str, bytes]]:
     for instance in instances:
         yield ("application/dicom; transfer-syntax=" + instance.transfer_syntax_uid,
                store.get(instance.blob_key))

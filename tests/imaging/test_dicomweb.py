@@ -200,3 +200,14 @@ def test_rendered_images_are_cached(world, ct_study, client_for):
     assert again.status_code == 200 and again.content == first.content
     uncached = alice.get(url, {"viewport": "41,41"}, HTTP_ACCEPT="image/png")
     assert uncached.status_code == 503 and uncached.json()["error"] == "storage_unavailable"
+
+
+def test_a_missing_blob_is_503_before_any_byte_is_sent(world, ct_study, client_for):
+    from imaging import store
+    from imaging.models import Instance
+
+    ds = ct_study[1]
+    store.raw_path(Instance.objects.get(sop_instance_uid=ds.SOPInstanceUID).blob_key).unlink()
+    response = client_for(world.alice).get(f"/dicomweb/studies/{ds.StudyInstanceUID}",
+                                           HTTP_ACCEPT=DICOM)
+    assert response.status_code == 503

@@ -181,3 +181,15 @@ def test_rotate_keys_re_encrypts_images(world, settings):
     assert crypto.envelope_key_id(raw) == "k9"
     assert store.get(instance.blob_key) == sample("CT_small.dcm")
     assert store.rotate_blobs() == 0
+
+
+def test_the_same_data_set_by_another_door_is_a_duplicate_not_a_conflict(world):
+    """C-STORE rewrites the file meta; the data set is what identifies the content."""
+    ds = synthetic()
+    assert ingest(world, encode(ds)).status == STORED
+    ds.file_meta.ImplementationVersionName = "OTHER_SCU_1"
+    ds.file_meta.SourceApplicationEntityTitle = "CT_A"
+    rewrapped = encode(ds)
+    assert store.content_key(rewrapped) != Instance.objects.get().blob_key  # other bytes
+    assert ingest(world, rewrapped).status == DUPLICATE
+    assert not QuarantinedItem.objects.exists()

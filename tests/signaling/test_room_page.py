@@ -50,6 +50,9 @@ def test_strings_are_translated_for_the_users_language(world, consultation_at):
     english = client.get(f"/consultations/{consultation.pk}/room/",
                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert json_script(english, "room-strings")["leave"] == "Leave"
+    chinese = client.get(f"/consultations/{consultation.pk}/room/",
+                         HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert json_script(chinese, "room-strings")["leave"] == "离开"
 
 
 @pytest.mark.django_db

@@ -90,8 +90,30 @@ def modality_values(ds, frame: int) -> np.ndarray:
     if ds.get("SamplesPerPixel", 1) != 1:
         return arr
     if "RescaleSlope" in ds or "ModalityLUTSequence" in ds:
-        arr = apply_rescale(arr, ds)
-    return arr.astype(np.float64)
+        return apply_rescale(arr, ds).astype(np.float64)
+    slope = functional(ds, frame, "PixelValueTransformationSequence", "RescaleSlope")
+    intercept = functional(ds, frame, "PixelValueTransformationSequence", "RescaleIntercept")
+    arr = arr.astype(np.float64)
+    if slope is not None or intercept is not None:  # Enhanced CT/MR keep them per frame
+        arr = arr * float(slope if slope is not None else 1) + float(intercept or 0)
+    return arr
+
+
+def functional(ds, frame: int, sequence: str, keyword: str):
+    """An attribute of a multi-frame functional group (PS3.3 C.7.6.16): the frame's own
+    value if it has one, else the shared one."""
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    groups = []
+    if per_frame and frame < len(per_frame):
+        groups.append(per_frame[frame])
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    if shared:
+        groups.append(shared[0])
+    for group in groups:
+        items = group.get(sequence)
+        if items and keyword in items[0]:
+            return items[0].get(keyword)
+    return None
 
 
 def choose_window(ds, values: np.ndarray, options: Options) -> tuple[float, float]:
@@ -100,6 +122,9 @@ def choose_window(ds, values: np.ndarray, options: Options) -> tuple[float, floa
     if options.preset:
         return PRESETS[options.preset]
     center, width = ds.get("WindowCenter"), ds.get("WindowWidth")
+    if center is None or width is None:
+        center = functional(ds, options.frame, "FrameVOILUTSequence", "WindowCenter")
+        width = functional(ds, options.frame, "FrameVOILUTSequence", "WindowWidth")
     if center is not None and width is not None and ds.get("Modality") != "MR":
         if _first(width) >= 1:
             return _first(center), _first(width)

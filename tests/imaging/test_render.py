@@ -98,3 +98,28 @@ def test_parameters_are_validated():
                 {"viewport": "a,b"}, {"preset": "liver"}, {"quality": "x"}):
         with pytest.raises(RenderError):
             parse_options(bad, fmt="png")
+
+
+def test_enhanced_multi_frame_uses_its_functional_groups():
+    """Enhanced CT keeps Rescale and the window per frame or shared, not at the top."""
+    from pydicom.dataset import Dataset
+    from pynetdicom.sop_class import EnhancedCTImageStorage
+
+    frames = np.stack([np.full((4, 4), v, dtype=np.int16) for v in (1064, 824, 1064)])
+    ds = synthetic(rows=4, columns=4, frames=3, pixels=frames, rescale=None)
+    ds.SOPClassUID = EnhancedCTImageStorage
+    transform, voi = Dataset(), Dataset()
+    transform.RescaleSlope, transform.RescaleIntercept = 1, -1024
+    voi.WindowCenter, voi.WindowWidth = 40, 400
+    shared = Dataset()
+    shared.PixelValueTransformationSequence = [transform]
+    shared.FrameVOILUTSequence = [voi]
+    ds.SharedFunctionalGroupsSequence = [shared]
+    own = Dataset()
+    own_voi = Dataset()
+    own_voi.WindowCenter, own_voi.WindowWidth = 1000, 100
+    own.FrameVOILUTSequence = [own_voi]
+    ds.PerFrameFunctionalGroupsSequence = [Dataset(), Dataset(), own]
+    assert 126 <= pixels(ds, frame=0)[0, 0] <= 129  # 40 HU at the centre of 40/400
+    assert pixels(ds, frame=1)[0, 0] == 0  # -200 HU is below 40/400
+    assert pixels(ds, frame=2)[0, 0] == 0  # its own window 1000/100 puts 40 HU at 0

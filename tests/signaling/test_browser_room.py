@@ -72,3 +72,25 @@ def test_the_browser_room_shows_the_video_of_an_aiortc_peer_and_they_talk(
     assert any("left the room" in notice for notice in notices), notices
     page.click("#btn-leave")
     assert page.get_attribute("#room", "data-state") == "left"
+
+
+def test_a_refused_camera_is_explained_and_the_room_still_opens(platform_server):
+    """Without the fake permission UI, headless Chromium refuses getUserMedia."""
+    if not shutil.which(CHROMIUM):
+        pytest.skip("Chromium is not installed at /usr/bin/chromium (make system-deps)")
+    from playwright.sync_api import sync_playwright
+
+    consultation = scheduled_consultation(platform_server)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[a for a in ARGS if a != "--use-fake-ui-for-media-stream"])
+        try:
+            page = log_in(browser, platform_server, "specialist")
+            page.goto(f"{platform_server.url}/consultations/{consultation}/room/")
+            page.wait_for_selector("#room[data-state=joined]", timeout=30_000)
+            assert page.get_attribute("#room", "data-media") == "refused"
+            notices = page.evaluate("window.cloudRoom.log")
+            assert any("permission was refused" in notice for notice in notices), notices
+        finally:
+            browser.close()

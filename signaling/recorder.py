@@ -32,7 +32,6 @@ from asgiref.sync import sync_to_async
 log = logging.getLogger("signaling.recorder")
 RECORDER_USERNAME = "system-recorder"
 IDLE_SECONDS = 5.0
-_launched: dict[str, float] = {}
 
 
 def recording_permitted(consultation) -> bool:
@@ -63,11 +62,15 @@ def is_recorder(user) -> bool:
 
 
 def launch(consultation_id: str, server: str) -> bool:
-    """Start a recorder process for the room unless one started in the last minute."""
-    now = time.monotonic()
-    if now - _launched.get(consultation_id, -1e9) < 60:
+    """Start a recorder process for the room unless one started in the last minute.
+
+    ``cache.add`` is atomic, and the cache is Redis whenever several daphnes share a
+    channel layer, so two processes admitting the second party at once start one recorder.
+    """
+    from django.core.cache import cache
+
+    if not cache.add(f"signaling:recorder-launch:{consultation_id}", 1, timeout=60):
         return False
-    _launched[consultation_id] = now
     subprocess.Popen([sys.executable, "-m", "signaling.recorder", "--server", server,
                       "--consultation", consultation_id], start_new_session=True,
                      stdin=subprocess.DEVNULL)

@@ -168,3 +168,21 @@ def test_recording_needs_the_patients_consent_too(world, consultation_at):
     consultation.consent.recording_allowed = True
     consultation.consent.save()
     assert recording_permitted(consultation)
+
+
+@pytest.mark.django_db
+def test_a_recorder_is_launched_at_most_once_a_minute_per_consultation(monkeypatch):
+    import subprocess
+
+    from django.core.cache import cache
+
+    from signaling import recorder
+
+    spawned = []
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: spawned.append(argv))
+    cache.delete("signaling:recorder-launch:c1")
+    assert recorder.launch("c1", "http://127.0.0.1:8000")
+    assert not recorder.launch("c1", "http://127.0.0.1:8000")
+    assert spawned == [[spawned[0][0], "-m", "signaling.recorder", "--server",
+                        "http://127.0.0.1:8000", "--consultation", "c1"]]
+    cache.delete("signaling:recorder-launch:c1")

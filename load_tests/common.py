@@ -38,8 +38,7 @@ class Profile:
 PROFILES = {
     "full": Profile("full", 300, 200, 512, 10_000, 200, (1, 5, 10, 25, 50, 100, 150, 200),
                     3, 400, 16, 10_000, 300.0),
-    "quick": Profile("quick", 60, 40, 512, 1_000, 60, (1, 10, 25, 50, 100), 2, 120, 8, 1_000,
-                     60.0),
+    "quick": Profile("quick", 60, 40, 512, 1_000, 50, (1, 10, 25, 50), 2, 120, 8, 300, 60.0),
     "smoke": Profile("smoke", 4, 3, 64, 20, 5, (1, 2), 1, 10, 2, 20, 30.0),
 }
 
@@ -101,7 +100,7 @@ def nodelay_env(**extra: str) -> dict:
 
 
 def need_tool(name: str) -> str:
-    path = shutil.which(name)
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path is None:
         raise NotAvailable(f"`{name}` is not installed (make bench installs it)")
     return path

@@ -88,7 +88,7 @@ def write(out: Path, meta: dict, sections: list[Section]) -> None:
             lines.append("_not run in this invocation (`--only`)._")
             continue
         for item in section.unavailable:
-            lines.append(f"- **not available:** {item}")
+            lines.append(f"- **not available:** {' '.join(item.split())}")
         if section.unavailable:
             lines.append("")
         for t in section.tables:

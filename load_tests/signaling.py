@@ -19,6 +19,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from websockets.exceptions import ConnectionClosed
+
 from load_tests.common import (
     LOOPBACK,
     Http,
@@ -112,6 +114,13 @@ async def await_partner(peer: Peer) -> None:
 
 
 async def reader(peer: Peer, state: dict) -> None:
+    try:
+        await _read(peer, state)
+    except ConnectionClosed:
+        pass
+
+
+async def _read(peer: Peer, state: dict) -> None:
     async for text in peer.ws:
         now = time.perf_counter()
         run: Run | None = state.get("run")
@@ -167,11 +176,16 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
             if level > len(pairs) or time.monotonic() > deadline:
                 break
             latencies, lost, errors = [], 0, []
+            broken = ""
             for _ in range(profile.bursts_per_level):
                 run = Run(expected=level * 2 * MESSAGES_PER_PEER)
                 state["run"] = run
                 active = [p for pair in pairs[:level] for p in pair]
-                await asyncio.gather(*(burst(p, run) for p in active))
+                try:
+                    await asyncio.gather(*(burst(p, run) for p in active))
+                except ConnectionClosed as exc:
+                    broken = f"server closed a socket: {exc}"[:160]
+                    break
                 try:
                     await asyncio.wait_for(run.done.wait(), 30)
                 except TimeoutError:
@@ -181,9 +195,13 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
                 lost += len(run.sent)
                 errors += run.errors
                 await asyncio.sleep(0.3)  # let the rate limiter's buckets refill a little
+            if broken:
+                errors.append(broken)
             points.append({"rooms": level, "n": len(latencies), "lost": lost,
                            "errors": sorted(set(errors)), "p50": percentile(latencies, 50),
                            "p99": percentile(latencies, 99)})
+            if broken:
+                break  # sockets are gone: no higher level can be measured
             print(f"[bench]   {level} rooms: p50 {ms(points[-1]['p50'])} p99 "
                   f"{ms(points[-1]['p99'])} lost {lost}", flush=True)
     finally:
@@ -264,12 +282,16 @@ def start_redis(tmp: Path) -> tuple[subprocess.Popen, int]:
     return proc, port
 
 
-def start_daphne(env: dict) -> tuple[subprocess.Popen, int]:
+def start_daphne(env: dict, log: Path | None = None,
+                 app: str = "cloudhospital.asgi:application") -> tuple[subprocess.Popen, int]:
     port = free_port()
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 - child keeps it
     proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", LOOPBACK, "-p", str(port),
-                             "cloudhospital.asgi:application"], env=env,
+                             app], env=env,
                             cwd=Path(__file__).resolve().parent.parent,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=out, stderr=subprocess.STDOUT)
+    if log:
+        out.close()
     wait_port(port, 60, proc)
     return proc, port
 
@@ -281,13 +303,41 @@ def run_redis(profile: Profile, platform, rooms: list[str], tmp: Path) -> list:
     env = {**platform.env, "REDIS_URL": f"redis://{LOOPBACK}:{redis_port}/0"}
     first = second = None
     try:
-        first, port1 = start_daphne(env)
-        second, port2 = start_daphne(env)
+        first, port1 = start_daphne(env, tmp / "daphne-1.log")
+        second, port2 = start_daphne(env, tmp / "daphne-2.log")
         return run_ours(profile, platform, rooms, (port1, port2))
     finally:
         stop(first)
         stop(second)
         stop(redis)
+
+
+def run_whatif(profile: Profile, platform, rooms: list[str], tmp: Path) -> list:
+    """The in-memory layer again, from a daphne serving load_tests/whatif_asgi.py."""
+    web, port = start_daphne(platform.env, tmp / "daphne-whatif.log",
+                             "load_tests.whatif_asgi:application")
+    try:
+        return run_ours(profile, platform, rooms, (port, port))
+    finally:
+        stop(web)
+
+
+def server_errors(*logs: tuple[Path, int]) -> list[str]:
+    """The last exception line of each server log (from an offset), to say why a socket
+    was closed."""
+    found = []
+    for log, offset in logs:
+        if not log.exists():
+            continue
+        with open(log, errors="replace") as fh:
+            fh.seek(offset)
+            text = fh.read()
+        lines = [line for line in text.splitlines()
+                 if line and not line.startswith((" ", "Traceback"))
+                 and ("Error" in line or "Exception" in line)]
+        if lines:
+            found.append(f"{log.name}: {lines[-1][:200]}")
+    return found
 
 
 def largest_within(points: list) -> str:
@@ -309,6 +359,9 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
     tmp.mkdir(parents=True, exist_ok=True)
     rooms_needed = max(profile.room_levels)
     results: dict[str, list] = {}
+    log_offset = 0
+    if platform is not None and (platform.data_dir / "platform.log").exists():
+        log_offset = (platform.data_dir / "platform.log").stat().st_size
     print("[bench] signaling: reference relay", flush=True)
     try:
         results["reference"] = run_reference(profile, rooms_needed)
@@ -327,16 +380,23 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
             section.unavailable.append(f"CloudHospital, in-memory layer: {exc}")
             rooms = []
         if rooms:
+            print("[bench] signaling: what-if, consumer without the per-frame hop", flush=True)
+            try:
+                results["whatif"] = run_whatif(profile, platform, rooms, tmp)
+            except (NotAvailable, OSError, TimeoutError) as exc:
+                section.unavailable.append(f"what-if consumer: {exc}")
             print("[bench] signaling: CloudHospital, Redis layer, 2 daphne", flush=True)
             try:
                 results["redis"] = run_redis(profile, platform, rooms, tmp)
             except (NotAvailable, OSError, TimeoutError) as exc:
                 section.unavailable.append(f"CloudHospital, Redis layer: {exc}")
     names = {"memory": "CloudHospital, in-memory layer (1 daphne)",
+             "whatif": "what-if (not shipped): in-memory, consumer without the per-frame "
+                       "aclose_old_connections hop",
              "redis": "CloudHospital, Redis layer (2 daphne)",
              "reference": "reference: minimal websockets relay (1 process)"}
     ref = {p["rooms"]: p for p in results.get("reference", [])}
-    for key in ("memory", "redis", "reference"):
+    for key in ("memory", "whatif", "redis", "reference"):
         if key not in results:
             continue
         rows = []
@@ -350,11 +410,29 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                       f"{largest_within(results[key])}",
                       ["rooms N", "messages", "p50", "p99", "lost", "errors",
                        "p99 ratio to reference"], rows)
-        if key != "reference" and "reference" in results:
+        if key not in ("reference", "whatif") and "reference" in results:
             section.summary.append(
                 f"Signaling, {names[key]}: largest N with p99 < 50 ms = "
                 f"{largest_within(results[key])} vs {largest_within(results['reference'])} "
                 "for the websockets reference")
+    if "whatif" in results and "memory" in results:
+        shipped = {p["rooms"]: p for p in results["memory"]}
+        common = [p for p in results["whatif"] if p["rooms"] in shipped]
+        if common:
+            top = common[-1]
+            section.summary.append(
+                f"Signaling hot path (profiled): without channels' per-frame "
+                f"aclose_old_connections hop, p99 at {top['rooms']} rooms is "
+                f"{ms(top['p99'])} vs {ms(shipped[top['rooms']]['p99'])} shipped "
+                f"({ratio(top['p99'], shipped[top['rooms']]['p99'], higher_is_better=False)}"
+                "); largest N under 50 ms "
+                f"{largest_within(results['whatif'])} vs {largest_within(results['memory'])}")
+    logs = [(tmp / "daphne-1.log", 0), (tmp / "daphne-2.log", 0),
+            (tmp / "daphne-whatif.log", 0)]
+    if platform is not None:
+        logs.append((platform.data_dir / "platform.log", log_offset))
+    for line in server_errors(*logs):
+        section.notes.append(f"server log: `{line}`")
     section.chart = {"title": "Signaling relay latency versus rooms",
                      "series": {names[k]: [(p["rooms"], p["p50"], p["p99"]) for p in v]
                                 for k, v in results.items()}}

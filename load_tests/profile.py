@@ -92,6 +92,32 @@ def profile_ingest(tmp: Path, profile) -> Path:
             stop(listener)
 
 
+def profile_dicomweb(tmp: Path, profile) -> Path:
+    """Single-frame WADO-RS and exact QIDO-RS, the requests where Orthanc leads most."""
+    from load_tests.common import Http, api_token
+    from load_tests.dicomweb import FRAME_ACCEPT, sop_uids
+
+    data = series.write_series(tmp / "ct", "CT", profile.ct_slices, profile.image_size)
+    with live_platform(tmp / "platform", tag="prof") as platform:
+        dicom_ingest.register_sender(platform)
+        dicom_ingest.push(tmp / "ct", platform.dicom_port, "CLOUDHOSPITAL", profile.time_limit)
+        web, port = signaling.start_daphne(platform.env)
+        http = Http(port, {"Authorization": f"Bearer {api_token(platform, 'clinic_doctor')}"})
+        try:
+            base = f"/dicomweb/studies/{data['study_uid']}/series/{data['series_uid']}"
+            uids = sop_uids(data["files"])
+            spy = Spy(web.pid, tmp / "dicomweb.raw")
+            for i in range(10 * profile.http_requests):
+                http.request("GET", f"{base}/instances/{uids[i % len(uids)]}/frames/1",
+                             headers={"Accept": FRAME_ACCEPT})
+                http.request("GET", "/dicomweb/studies?PatientID=BENCH-1",
+                             headers={"Accept": "application/dicom+json"})
+            return spy.finish()
+        finally:
+            http.close()
+            stop(web)
+
+
 def profile_signaling(tmp: Path, profile) -> Path:
     rooms_n = max(profile.room_levels)
     with live_platform(tmp / "platform", tag="prof") as platform:
@@ -143,12 +169,13 @@ def profile_worker(tmp: Path, profile) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m load_tests.profile")
-    parser.add_argument("target", choices=["ingest", "signaling", "worker"])
+    parser.add_argument("target", choices=["ingest", "dicomweb", "signaling", "worker"])
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args(argv)
     profile = PROFILES["smoke" if args.smoke else "quick"]
     tmp = Path(tempfile.mkdtemp(prefix="ch-profile-"))
-    fn = {"ingest": profile_ingest, "signaling": profile_signaling,
+    fn = {"ingest": profile_ingest, "dicomweb": profile_dicomweb,
+          "signaling": profile_signaling,
           "worker": profile_worker}[args.target]
     try:
         raw = fn(tmp, profile)

@@ -99,4 +99,7 @@ def write(out: Path, meta: dict, sections: list[Section]) -> None:
                 lines += [f"![{section.chart.get('title', key)}]({png.name})", ""]
         lines += [f"- {note}" for note in section.notes]
         lines.append(f"- section time: {section.seconds:.0f} s")
+    findings = Path(__file__).with_name("findings.md")
+    if findings.exists():
+        lines += ["", findings.read_text(encoding="utf-8").rstrip()]
     out.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")

@@ -6,7 +6,9 @@ handler: a ``sync_to_async`` hop into the single thread-sensitive executor threa
 every frame a peer sends and every relay event it receives. The signaling consumer does no
 database work per frame (its database calls go through ``database_sync_to_async``, which
 closes stale connections itself), so the variant here dispatches without that hop.
-The benchmark serves it from a separate daphne: ``daphne load_tests.whatif_asgi:application``.
+Whichever way the shipped consumer dispatches, the benchmark serves the *other* way from a
+separate daphne (``load_tests.whatif_asgi:without_hop`` or ``:with_hop``), so each run
+has a before/after pair.
 """
 
 import os
@@ -17,7 +19,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cloudhospital.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from channels.consumer import get_handler_name  # noqa: E402
+from channels.consumer import AsyncConsumer, get_handler_name  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
@@ -26,7 +28,7 @@ from signaling.consumers import SignalingConsumer  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
 
 
-class DirectDispatchSignalingConsumer(SignalingConsumer):
+class WithoutHop(SignalingConsumer):
     async def dispatch(self, message):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -34,10 +36,22 @@ class DirectDispatchSignalingConsumer(SignalingConsumer):
         await handler(message)
 
 
-routes = [re_path(p.pattern.regex.pattern, DirectDispatchSignalingConsumer.as_asgi())
-          for p in websocket_urlpatterns]
+class WithHop(SignalingConsumer):
+    dispatch = AsyncConsumer.dispatch  # channels' own, with aclose_old_connections()
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routes))),
-})
+
+def shipped_has_hop() -> bool:
+    return SignalingConsumer.dispatch is AsyncConsumer.dispatch
+
+
+def _application(consumer):
+    routes = [re_path(p.pattern.regex.pattern, consumer.as_asgi())
+              for p in websocket_urlpatterns]
+    return ProtocolTypeRouter({
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(routes))),
+    })
+
+
+without_hop = _application(WithoutHop)
+with_hop = _application(WithHop)

@@ -8,6 +8,7 @@ need, plus the blob key that finds the original bytes.
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,14 @@ class RemoteAE(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ae_title} → {self.institution}"
+
+    def clean(self) -> None:
+        """PS3.5 AE VR: 1-16 characters, no backslash or control characters."""
+        self.ae_title = self.ae_title.strip()
+        if not self.ae_title or "\\" in self.ae_title or any(
+                ord(c) < 32 or ord(c) > 126 for c in self.ae_title):
+            raise ValidationError({"ae_title": _("1-16 printable ASCII characters, no "
+                                                 "backslash")})
 
 
 class DicomPatient(models.Model):

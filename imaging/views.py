@@ -73,6 +73,8 @@ def upload(request):
     except (sources.TooLarge, zipfile.BadZipFile) as exc:
         messages.error(request, _("Upload refused: %(reason)s") % {"reason": exc})
         return redirect("imaging:studies")
+    sharing.audit.record(request.user, "imaging.upload", object_type="imaging.study",
+                         object_id="*", request=request, **counts)
     messages.success(request, _("Stored %(stored)d, already present %(dup)d, refused "
                                 "%(bad)d.") % {"stored": counts["stored"],
                                                "dup": counts["duplicate"],

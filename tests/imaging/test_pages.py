@@ -124,3 +124,16 @@ def test_admins_see_the_quarantine_with_reasons_and_original_bytes(world, client
     assert client_for(world.alice).get(
         f"/admin/imaging/quarantineditem/{item.pk}/original/").status_code == 302
     assert admin.get("/admin/imaging/remoteae/").status_code == 200
+
+
+def test_registered_ae_titles_are_valid_ae_values(world):
+    from django.core.exceptions import ValidationError
+
+    from imaging.models import RemoteAE
+
+    for bad in ("BAD\\AE", "", "A" * 17, "CT\tA", "扫描仪"):
+        with pytest.raises(ValidationError):
+            RemoteAE(ae_title=bad, institution=world.centre_a).full_clean()
+    good = RemoteAE(ae_title=" CT_B ", institution=world.centre_a)
+    good.full_clean()
+    assert good.ae_title == "CT_B"

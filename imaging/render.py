@@ -33,6 +33,18 @@ class RenderError(ValueError):
     """A rendering parameter is invalid (answered 400)."""
 
 
+class Undecodable(Exception):
+    """The stored pixel data cannot be decoded (answered 422, never 500)."""
+
+
+def decode_frame(ds, frame: int, **kwargs) -> np.ndarray:
+    """One frame's pixels; any decoder failure becomes ``Undecodable``."""
+    try:
+        return pixel_array(ds, index=frame if frame_count(ds) > 1 else None, **kwargs)
+    except Exception as exc:  # the decoders (pylibjpeg, openjpeg, jpeg-ls) raise many types
+        raise Undecodable(f"frame {frame + 1} cannot be decoded: {exc}") from exc
+
+
 @dataclass(frozen=True)
 class Options:
     frame: int = 0
@@ -86,7 +98,7 @@ def modality_values(ds, frame: int) -> np.ndarray:
     """One frame in modality units (HU for CT), as float."""
     if not 0 <= frame < frame_count(ds):
         raise RenderError(f"frame {frame + 1} does not exist (1-{frame_count(ds)})")
-    arr = pixel_array(ds, index=frame if frame_count(ds) > 1 else None)
+    arr = decode_frame(ds, frame)
     if ds.get("SamplesPerPixel", 1) != 1:
         return arr
     if "RescaleSlope" in ds or "ModalityLUTSequence" in ds:

@@ -43,14 +43,20 @@ def _authenticate(request):
     return None, ""
 
 
-def endpoint(view):
-    """Auth, method check, and the mapping of every expected failure to a 4xx answer."""
+def endpoint(view=None, *, post: bool = False):
+    """Auth, method check, and the mapping of every expected failure to a 4xx answer.
+    ``post=True`` for the resources that take STOW-RS."""
+    if view is None:
+        return functools.partial(endpoint, post=post)
+    allowed = ("GET", "HEAD", "POST") if post else ("GET", "HEAD")
 
     @csrf_exempt
     @functools.wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.method not in ("GET", "HEAD", "POST"):
-            return _error(405, "method_not_allowed", f"{request.method} is not supported")
+        if request.method not in allowed:
+            response = _error(405, "method_not_allowed", f"{request.method} is not supported")
+            response["Allow"] = ", ".join(allowed)
+            return response
         user, how = _authenticate(request)
         if user is None:
             response = _error(401, "unauthorized", "log in or send a valid bearer token")
@@ -69,6 +75,8 @@ def endpoint(view):
             return _error(exc.status, exc.code, exc.message)
         except wado.NotAcceptable as exc:
             return _error(406, "not_acceptable", str(exc))
+        except render.Undecodable as exc:
+            return _error(422, "undecodable", str(exc))
         except render.RenderError as exc:
             return _error(400, "invalid_input", str(exc))
         except LookupError as exc:
@@ -99,7 +107,7 @@ def _multipart(parts, kind: str) -> StreamingHttpResponse:
 
 # --- studies: QIDO search (GET) and STOW store (POST) ----------------------------------
 
-@endpoint
+@endpoint(post=True)
 def studies(request):
     if request.method == "POST":
         return _stow(request, None)
@@ -118,7 +126,7 @@ def _audit_search(request, level: str, count: int, results: list[dict]) -> None:
                  studies=sorted(set(uids))[:100])
 
 
-@endpoint
+@endpoint(post=True)
 def study(request, study_uid):
     if request.method == "POST":
         return _stow(request, study_uid)

@@ -12,13 +12,13 @@ from collections.abc import Iterable, Iterator
 
 import pydicom
 from pydicom.encaps import generate_frames
-from pydicom.pixels import pixel_array
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
 from imaging import store
 from imaging.dicomweb import dicomjson
 from imaging.dicomweb.multipart import media_params
 from imaging.models import Instance
+from imaging.render import decode_frame
 
 # Compressed frames in their own media type (PS3.18 Table 8.7.3-5).
 FRAME_MEDIA = {
@@ -113,10 +113,9 @@ def frame_parts(instance: Instance, numbers: list[int], accept: str) -> list[tup
     if not kinds & {"application/octet-stream", "*/*", "*"}:
         raise NotAcceptable("frames are available as application/octet-stream"
                             + (f" or {native}" if native else ""))
-    many = instance.number_of_frames > 1
     parts = []
     for n in numbers:
-        arr = pixel_array(ds, index=n - 1 if many else None, raw=True)
+        arr = decode_frame(ds, n - 1, raw=True)
         little = arr.astype(arr.dtype.newbyteorder("<"), copy=False)
         parts.append((f"application/octet-stream; transfer-syntax={ExplicitVRLittleEndian}",
                       little.tobytes()))

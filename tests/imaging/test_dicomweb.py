@@ -211,3 +211,34 @@ def test_a_missing_blob_is_503_before_any_byte_is_sent(world, ct_study, client_f
     response = client_for(world.alice).get(f"/dicomweb/studies/{ds.StudyInstanceUID}",
                                            HTTP_ACCEPT=DICOM)
     assert response.status_code == 503
+
+
+def test_only_the_studies_resources_take_post(world, ct_study, client_for):
+    ds = ct_study[0]
+    response = client_for(world.alice).post(f"/dicomweb/studies/{ds.StudyInstanceUID}/series")
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+
+
+def test_a_frame_that_cannot_be_decoded_is_422_not_500(world, client_for):
+    """Ingest decodes the first frame; a later broken frame is found when it is read."""
+    from pydicom.encaps import encapsulate, generate_frames
+
+    from imaging.ingest import ingest_instance
+    from tests.imaging.dicomfiles import encode
+
+    ds = pydicom.dcmread(io.BytesIO(sample("SC_rgb_rle_16bit_2frame.dcm")))
+    frames = list(generate_frames(ds.PixelData, number_of_frames=2))
+    broken = bytearray(frames[1])
+    broken[0:4] = (15).to_bytes(4, "little")  # RLE header: 15 segments, offsets nonsense
+    ds.PixelData = encapsulate([frames[0], bytes(broken)])
+    outcome = ingest_instance(encode(ds), institution=world.centre_a, source="upload")
+    assert outcome.ok, outcome.message
+    base = (f"/dicomweb/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}"
+            f"/instances/{ds.SOPInstanceUID}/frames/")
+    alice = client_for(world.alice)
+    assert alice.get(base + "1/rendered").status_code == 200
+    response = alice.get(base + "2/rendered")
+    assert response.status_code == 422 and response.json()["error"] == "undecodable"
+    octets = alice.get(base + "2", HTTP_ACCEPT='multipart/related; '
+                       'type="application/octet-stream"')
+    assert octets.status_code == 422

@@ -111,6 +111,14 @@ def cluster(tmp_path_factory):
     assert status.returncode == 3 and "not running" in status.stdout, status.stdout
 
 
+@pytest.fixture(autouse=True)
+def _cluster_logs_on_failure(request):
+    """Print the cluster's log tails after each test; pytest shows them only on failure."""
+    yield
+    if "cluster" in request.fixturenames:
+        print(_logs(request.getfixturevalue("cluster").state))
+
+
 def manage(cluster, *args: str) -> str:
     result = subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], cwd=ROOT,
                             env=cluster.process_env, capture_output=True, text=True,

@@ -100,8 +100,20 @@ def _broken_cases():
     frame = bytearray(broken_j2k.PixelData)
     frame[40:400] = os.urandom(360)
     broken_j2k.PixelData = bytes(frame[:300])
+    from pydicom.encaps import encapsulate
+
+    mpeg = synthetic()
+    mpeg.file_meta.TransferSyntaxUID = "1.2.840.10008.1.2.4.100"  # MPEG2: not accepted
+    mpeg.PixelData = encapsulate([b"\x00\x00\x01\xb3" + bytes(60)])
+    other_meta = synthetic()
+    other_meta.file_meta.MediaStorageSOPInstanceUID = "1.2.3.4.5"
+    other_meta.preamble = bytes(128)
+    written = io.BytesIO()
+    pydicom.dcmwrite(written, other_meta, enforce_file_format=False)  # keep the bad meta
     return {
         "empty": (b"", "empty"),
+        "unsupported_transfer_syntax": (encode(mpeg), "unsupported_transfer_syntax"),
+        "meta_disagrees": (written.getvalue(), "meta_mismatch"),
         "garbage": (os.urandom(2000), "unparseable"),
         "truncated_in_header": (ct[:300], "unparseable"),
         "truncated_in_pixels": (ct[: len(ct) // 3], "pixel_mismatch"),

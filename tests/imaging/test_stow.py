@@ -76,6 +76,12 @@ def test_stow_needs_multipart_dicom_and_a_staff_account(world, client, alice_tok
     response = client.post("/dicomweb/studies", b"x", content_type="application/dicom",
                            **alice_token)
     assert response.status_code == 415
+    no_boundary = client.post("/dicomweb/studies", b"--x\r\n\r\n--x--",
+                              content_type='multipart/related; type="application/dicom"',
+                              **alice_token)
+    assert no_boundary.status_code == 415
+    wrong_part = post(client, [b"{}"], kind="application/json", **alice_token)
+    assert wrong_part.status_code == 409
     assert post(client, [b"x"]).status_code == 401
     from cloudhospital.security.tokens import create_api_token
 

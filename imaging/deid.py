@@ -7,8 +7,8 @@ The attribute actions of Table E.1-1 (Basic Profile column, no options) are appl
   so the result is still a valid instance); Patient ID/Name get a pseudonym (D);
 - rules that catch what a list can miss, anywhere in the data set including sequences:
   every person name (PN) is emptied, every date/time (DA, DT, TM) is emptied, every AE
-  title is removed, every private attribute is removed, curve (50xx) and overlay
-  data/comments (60xx) are removed;
+  title, every attribute of unknown VR (UN) and every private attribute is removed, and
+  so are curve (50xx) and overlay data/comments (60xx);
 - every UID that is not a registered DICOM UID (transfer syntax, SOP class, coding
   scheme ...) is replaced (U) by ``2.25.`` + a keyed hash of the original, the same
   within one copy: a study stays self-consistent (its series, frames of reference and
@@ -134,7 +134,7 @@ def _clean(ds: Dataset, uids: UidMap) -> None:
         group = tag >> 16
         if (tag.is_private or tag in REMOVED_TAGS or 0x5000 <= group <= 0x50FF
                 or (0x6000 <= group <= 0x60FF and tag & 0xFFFF in (0x3000, 0x4000))
-                or elem.VR == "AE"):
+                or elem.VR in ("AE", "UN")):
             del ds[tag]
         elif elem.VR == "SQ":
             for item in elem.value:

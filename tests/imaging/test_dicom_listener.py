@@ -127,3 +127,21 @@ def test_the_listener_command_stops_cleanly_on_sigterm(platform_server):
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_concurrent_senders_of_the_same_series_store_each_instance_once(listener, tmp_path):
+    """Three scanners' worth of associations race on the same new study, series and
+    instances: every C-STORE succeeds, nothing is quarantined, nothing is doubled."""
+    from tests.imaging.dicomfiles import series
+
+    slices = series(15)
+    for ds in slices:
+        (tmp_path / f"{ds.InstanceNumber:02d}.dcm").write_bytes(encode(ds))
+    procs = [subprocess.Popen(["storescu", "-aet", "CT_A", "-aec", "CLOUDHOSPITAL",
+                               "127.0.0.1", str(listener), "-xe", "+sd", str(tmp_path)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for _ in range(3)]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outputs
+    assert Instance.objects.count() == 15 and Study.objects.count() == 1
+    assert not QuarantinedItem.objects.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -28,6 +29,11 @@ def layer_is_process_local() -> bool:
     return layer is not None and "InMemory" in type(layer).__name__
 
 
+def _since(scope) -> int | None:
+    raw = (parse_qs(scope.get("query_string", b"").decode("latin-1")).get("since") or [""])[0]
+    return int(raw) if raw.isdigit() and len(raw) < 19 else None
+
+
 class FollowupsConsumer(AsyncJsonWebsocketConsumer):
     group: str | None = None
     last_notification_id = 0
@@ -43,8 +49,14 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
             return await self.close(CLOSE_NOT_ALLOWED)
         self.group = notify.user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        self.last_notification_id = snapshot.pop("last_notification_id")
+        latest = snapshot.pop("last_notification_id")
+        # The page says which notifications it already shows (``?since=<id>``): whatever
+        # came between rendering it and this socket opening is sent now, not lost.
+        since = _since(self.scope)
+        self.last_notification_id = latest if since is None else min(since, latest)
         await self.send_json(snapshot)
+        for event in await self.new_notifications(user):
+            await self.followups_notification(event)
         if layer_is_process_local():
             self.bridge = asyncio.create_task(self.catch_up_loop(user))
 
@@ -93,8 +105,11 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
             position = visits.position_of(waiting) if waiting else None
             audit.record(user, "followup.waiting.watch", object_type="followups.visit",
                          object_id="*", patient_id=patient.pk)
+            called = Visit.objects.filter(patient=patient,
+                                          status=VisitStatus.IN_CONSULTATION).first()
             return {"type": "followups.snapshot", "position": position,
-                    "last_notification_id": last}
+                    "called": {"visit_id": called.pk, "room_url": called.room_url}
+                    if called else None, "last_notification_id": last}
         return None
 
     @database_sync_to_async

@@ -61,7 +61,7 @@ def test_demo_patient_books_is_reminded_checks_in_and_is_called(platform_server,
     assert appointment.count() == 1
 
     # The worker sends the reminder (the slot is under an hour away, so it is due now).
-    patient.wait_for_selector("#notification-list li[data-kind=reminder]", timeout=20000)
+    patient.wait_for_selector("#notification-list li[data-kind=reminder]", timeout=45000)
 
     patient.locator("button.check-in").click()
     patient.wait_for_load_state()
@@ -70,12 +70,12 @@ def test_demo_patient_books_is_reminded_checks_in_and_is_called(platform_server,
     visit_id = patient.locator(".appointment").get_attribute("data-visit")
 
     # Live on the doctor's page, without a reload.
-    doctor.wait_for_selector(f"#queue tr[data-visit='{visit_id}']", timeout=10000)
+    doctor.wait_for_selector(f"#queue tr[data-visit='{visit_id}']", timeout=30000)
     doctor.click("#call-next")
-    doctor.wait_for_load_state()
-    assert doctor.locator(f"a[href='/visits/{visit_id}/room/']").count() == 1
+    doctor.wait_for_selector(f".card[data-visit='{visit_id}'] a[href='/visits/{visit_id}/room/']",
+                             timeout=30000)
 
     # Live on the patient's page: the call and the way into the room.
     link = patient.locator(".appointment .called a")
-    link.wait_for(state="visible", timeout=10000)
+    link.wait_for(state="visible", timeout=30000)
     assert re.fullmatch(rf"/visits/{visit_id}/room/", link.get_attribute("href"))

@@ -139,7 +139,8 @@ async def test_the_waiting_room_updates_live(world, fu):
     outsider = await _connect(world.oscar.user)
     assert await doctor.receive_json_from() == {"type": "followups.snapshot",
                                                 "doctor_id": world.alice.pk, "queue": []}
-    assert await pat.receive_json_from() == {"type": "followups.snapshot", "position": None}
+    assert await pat.receive_json_from() == {"type": "followups.snapshot", "position": None,
+                                             "called": None}
     await quinn.receive_json_from()
     await outsider.receive_json_from()
 
@@ -167,12 +168,16 @@ async def test_the_waiting_room_updates_live(world, fu):
     assert doctor_events[0] == called
     assert [i["visit_id"] for i in doctor_events[1]["queue"]] == [pat_visit.pk]
     assert [e["position"] for e in await _take(pat, 1)] == [1]
+    again = await _connect(world.quinn.user)  # a reconnecting patient still sees the call
+    assert (await again.receive_json_from())["called"] == {
+        "visit_id": quinn_visit.pk, "room_url": f"/visits/{quinn_visit.pk}/room/"}
+    await again.disconnect()
     for comm in (doctor, pat, quinn, outsider):  # nothing more, and nothing for oscar
         assert await comm.receive_nothing(timeout=0.5)
         await comm.disconnect()
     watched = await sync_to_async(lambda: sorted(AuditEntry.objects.filter(
         action__endswith=".watch").values_list("actor__username", flat=True)))()
-    assert watched == ["alice", "oscar", "pat", "quinn"]
+    assert watched == ["alice", "oscar", "pat", "quinn", "quinn"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -222,3 +227,23 @@ def test_a_slot_knows_whether_it_is_bookable(world, fu):
     assert fu.tomorrow.is_bookable() and not fu.soon.is_bookable()
     _book(world.pat.user, fu.tomorrow)
     assert not fu.tomorrow.is_bookable()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_notifications_sent_before_the_socket_opened_are_caught_up(world, fu):
+    """The page rendered up to notification N; what came after arrives on connect."""
+    from clinics.followups import tasks
+    from clinics.followups.models import Notification
+
+    visit = await sync_to_async(_book)(world.pat.user, fu.tomorrow)
+    await sync_to_async(tasks.send_reminder.call)(visit.pk, "24h", fu.tomorrow.start.isoformat())
+    shown = await sync_to_async(lambda: Notification.objects.get().pk)()
+    await sync_to_async(tasks.send_reminder.call)(visit.pk, "1h", fu.tomorrow.start.isoformat())
+    comm = WebsocketCommunicator(FollowupsConsumer.as_asgi(), f"/ws/followups/?since={shown}")
+    comm.scope["user"] = world.pat.user
+    assert (await comm.connect())[0]
+    assert (await comm.receive_json_from())["type"] == "followups.snapshot"
+    missed = await comm.receive_json_from()
+    assert missed["kind"] == "reminder" and missed["data"]["reminder"] == "1h"
+    assert await comm.receive_nothing(timeout=0.5)
+    await comm.disconnect()

@@ -37,7 +37,13 @@
   }
 
   function onCalled(ev) {
-    if (role === "doctor") { window.location.reload(); return; }
+    if (role === "doctor") {
+      // Called from elsewhere (another tab, the API): show the visit's card and form.
+      if (!document.querySelector('.card[data-visit="' + ev.visit_id + '"]')) {
+        window.location.reload();
+      }
+      return;
+    }
     const box = document.querySelector('.appointment[data-visit="' + ev.visit_id + '"]');
     if (!box) return;
     box.querySelector(".waiting").hidden = true;
@@ -66,7 +72,12 @@
 
   function connect() {
     const scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(scheme + window.location.host + live.dataset.socket);
+    let since = 0;
+    document.querySelectorAll("#notification-list li[data-id]").forEach(function (li) {
+      since = Math.max(since, Number(li.dataset.id) || 0);
+    });
+    const ws = new WebSocket(scheme + window.location.host + live.dataset.socket +
+                             "?since=" + since);
     ws.onopen = function () { delay = 500; document.body.dataset.live = "open"; };
     ws.onmessage = function (msg) {
       const ev = JSON.parse(msg.data);
@@ -75,7 +86,8 @@
       else if (ev.type === "followups.called") onCalled(ev);
       else if (ev.type === "followups.queue") onQueue(ev);
       else if (ev.type === "followups.snapshot") {
-        if (ev.queue) onQueue(ev); else onPosition(ev.position);
+        if (ev.queue) onQueue(ev);
+        else { onPosition(ev.position); if (ev.called) onCalled(ev.called); }
       }
     };
     ws.onclose = function () {

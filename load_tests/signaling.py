@@ -11,6 +11,7 @@ peer sends a frame to when the other peer has read it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import subprocess
@@ -101,16 +102,18 @@ async def connect(peer: Peer, origin: str) -> None:
     if welcome.get("type") != "welcome":
         raise NotAvailable(f"expected a welcome frame, got {str(welcome)[:200]}")
     peer.peer_id = welcome["peer_id"]
-    if welcome["peers"]:
-        peer.other = welcome["peers"][0]["peer_id"]
 
 
-async def await_partner(peer: Peer) -> None:
-    while not peer.other:
+async def await_partner(peer: Peer, partner_id: str) -> None:
+    """Wait until the server has told ``peer`` that ``partner_id`` joined (frames sent to
+    a peer the server has not announced would be refused)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
         frame = json.loads(await asyncio.wait_for(peer.ws.recv(), 30))
-        if frame.get("type") == "peer-joined":
-            peer.other = frame["peer_id"]
-            peer.offerer = bool(frame.get("offer", True))
+        if frame.get("type") == "peer-joined" and frame.get("peer_id") == partner_id:
+            peer.other = partner_id
+            return
+    raise NotAvailable("the partner was never announced")
 
 
 async def reader(peer: Peer, state: dict) -> None:
@@ -156,22 +159,29 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
     sem = asyncio.Semaphore(8)  # connecting is set-up, not measured; keep it gentle
 
     async def join(a: Peer, b: Peer):
+        # The client knows both ids, so a stale peer the server still lists (a socket of
+        # an earlier run whose leave was not recorded) cannot be mistaken for the partner.
         async with sem:
             await connect(a, origin)
             await connect(b, origin)
-            await await_partner(a)
-            if not b.other:
-                await await_partner(b)
+            b.other, b.offerer = a.peer_id, True
+            await await_partner(a, b.peer_id)
 
-    deadline = time.monotonic() + profile.time_limit
     await asyncio.wait_for(asyncio.gather(*(join(a, b) for a, b in pairs)),
                            profile.time_limit)
+    deadline = time.monotonic() + profile.time_limit
     state: dict = {}
     peers = [p for pair in pairs for p in pair]
     for p in peers:
         p.reader = asyncio.create_task(reader(p, state))
     points = []
     try:
+        warm = Run(expected=2 * MESSAGES_PER_PEER)  # one unrecorded burst in one room
+        state["run"] = warm
+        await asyncio.gather(*(burst(p, warm) for p in pairs[0]))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(warm.done.wait(), 10)
+        state["run"] = None
         for level in profile.room_levels:
             if level > len(pairs) or time.monotonic() > deadline:
                 break
@@ -187,7 +197,7 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
                     broken = f"server closed a socket: {exc}"[:160]
                     break
                 try:
-                    await asyncio.wait_for(run.done.wait(), 30)
+                    await asyncio.wait_for(run.done.wait(), 10)
                 except TimeoutError:
                     pass
                 state["run"] = None
@@ -202,7 +212,7 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
                            "p99": percentile(latencies, 99)})
             if broken:
                 break  # sockets are gone: no higher level can be measured
-            if points[-1]["p99"] > 20 * SLO:
+            if not latencies or points[-1]["p99"] > 20 * SLO:
                 break  # saturated far beyond the budget: higher levels only take longer
             print(f"[bench]   {level} rooms: p50 {ms(points[-1]['p50'])} p99 "
                   f"{ms(points[-1]['p99'])} lost {lost}", flush=True)
@@ -257,6 +267,10 @@ def ticket_urls(platform, rooms: list[str], ports: tuple[int, int]) -> list[tupl
 
 
 def run_ours(profile: Profile, platform, rooms: list[str], ports: tuple[int, int]) -> list:
+    # close attendances an earlier run's server could not record (it was stopped)
+    shell(platform, "from django.utils import timezone\nfrom signaling.models import "
+          "Attendance\nAttendance.objects.filter(left_at__isnull=True).update("
+          "left_at=timezone.now())")
     pairs = ticket_urls(platform, rooms, ports)
     return asyncio.run(drive(pairs, f"http://{LOOPBACK}:{ports[0]}", profile))
 
@@ -298,11 +312,14 @@ def start_daphne(env: dict, log: Path | None = None,
     return proc, port
 
 
-def run_redis(profile: Profile, platform, rooms: list[str], tmp: Path) -> list:
+def run_redis(profile: Profile, platform, rooms: list[str], tmp: Path,
+              backend: str = "") -> list:
     """Two more daphne processes on the same database with channels_redis (a private
     redis-server); the first peer of each room on one, the second on the other."""
     redis, redis_port = start_redis(tmp)
     env = {**platform.env, "REDIS_URL": f"redis://{LOOPBACK}:{redis_port}/0"}
+    if backend:
+        env["CHANNEL_LAYER_BACKEND"] = backend
     first = second = None
     try:
         first, port1 = start_daphne(env, tmp / "daphne-1.log")
@@ -324,7 +341,14 @@ def run_whatif(profile: Profile, platform, rooms: list[str], tmp: Path, hop: boo
     """The in-memory layer again, from a daphne serving load_tests/whatif_asgi.py with the
     dispatch the shipped consumer does not have."""
     app = "load_tests.whatif_asgi:" + ("with_hop" if hop else "without_hop")
-    web, port = start_daphne(platform.env, tmp / "daphne-whatif.log", app)
+    return run_fresh(profile, platform, rooms, tmp, app, "daphne-whatif")
+
+
+def run_fresh(profile: Profile, platform, rooms: list[str], tmp: Path, app: str,
+              name: str) -> list:
+    """The in-memory layer, served by a daphne started here for this run alone (so the
+    shipped app and the what-if start from the same state)."""
+    web, port = start_daphne(platform.env, tmp / f"{name}.log", app)
     try:
         return run_ours(profile, platform, rooms, (port, port))
     finally:
@@ -385,7 +409,8 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
             if len(rooms) < rooms_needed:
                 raise NotAvailable(f"made {len(rooms)} of {rooms_needed} consultation rooms")
             print("[bench] signaling: CloudHospital, in-memory layer", flush=True)
-            results["memory"] = run_ours(profile, platform, rooms, (platform.port,) * 2)
+            results["memory"] = run_fresh(profile, platform, rooms, tmp,
+                                          "cloudhospital.asgi:application", "daphne-shipped")
         except (NotAvailable, OSError, TimeoutError) as exc:
             section.unavailable.append(f"CloudHospital, in-memory layer: {exc}")
             rooms = []
@@ -402,15 +427,32 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                 results["redis"] = run_redis(profile, platform, rooms, tmp)
             except (NotAvailable, OSError, TimeoutError) as exc:
                 section.unavailable.append(f"CloudHospital, Redis layer: {exc}")
+            if any(p["lost"] or p["errors"] for p in results.get("redis", [])):
+                print("[bench] signaling: Redis layer with a 2 s blocking pop", flush=True)
+                try:
+                    results["redis2"] = run_redis(
+                        profile, platform, rooms, tmp,
+                        "load_tests.whatif_layers.ShortBlockRedisChannelLayer")
+                except (NotAvailable, OSError, TimeoutError) as exc:
+                    section.unavailable.append(f"Redis what-if: {exc}")
+                section.notes.append(
+                    "**Redis layer as shipped loses messages**: channels_redis blocks in "
+                    "`BZPOPMIN` for 5 s and redis-py 8 times socket reads out at 5 s, so a "
+                    "consumer whose channel is quiet for 5 s dies with "
+                    "`redis.exceptions.TimeoutError` (socket closed 1011). The what-if row "
+                    "(load_tests/whatif_layers.py, via CHANNEL_LAYER_BACKEND) blocks 2 s "
+                    "instead; a fix is for settings (e.g. a longer `socket_timeout`) or a "
+                    "`redis<8` pin.")
     names = {"memory": "CloudHospital, in-memory layer (1 daphne)",
              "whatif": "what-if (not shipped): in-memory, consumer without the per-frame "
                        "aclose_old_connections hop" if hop else
                        "before the fix (not shipped): in-memory, channels' default dispatch "
                        "with the per-frame aclose_old_connections hop",
              "redis": "CloudHospital, Redis layer (2 daphne)",
+             "redis2": "what-if (not shipped): Redis layer with a 2 s blocking pop (2 daphne)",
              "reference": "reference: minimal websockets relay (1 process)"}
     ref = {p["rooms"]: p for p in results.get("reference", [])}
-    for key in ("memory", "whatif", "redis", "reference"):
+    for key in ("memory", "whatif", "redis", "redis2", "reference"):
         if key not in results:
             continue
         rows = []
@@ -424,7 +466,7 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                       f"{largest_within(results[key])}",
                       ["rooms N", "messages", "p50", "p99", "lost", "errors",
                        "p99 ratio to reference"], rows)
-        if key not in ("reference", "whatif") and "reference" in results:
+        if key not in ("reference", "whatif", "redis2") and "reference" in results:
             section.summary.append(
                 f"Signaling, {names[key]}: largest N with p99 < 50 ms = "
                 f"{largest_within(results[key])} vs {largest_within(results['reference'])} "
@@ -446,7 +488,7 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                 f"largest N under 50 ms {largest_within(runs[0])} → "
                 f"{largest_within(runs[1])}")
     logs = [(tmp / "daphne-1.log", 0), (tmp / "daphne-2.log", 0),
-            (tmp / "daphne-whatif.log", 0)]
+            (tmp / "daphne-shipped.log", 0), (tmp / "daphne-whatif.log", 0)]
     if platform is not None:
         logs.append((platform.data_dir / "platform.log", log_offset))
     for line in server_errors(*logs):
@@ -460,5 +502,8 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                          "Python process on the same 2 cores, so at high N part of the "
                          "latency is the client's own; it is the same client for all three.")
     section.notes.append("Rooms stay connected across levels (only the first N burst). "
-                         "Connecting (tickets, joins) is set-up and is not timed.")
+                         "Connecting (tickets, joins) is set-up and is not timed; one "
+                         "unrecorded burst warms each server up. Every CloudHospital variant "
+                         "is served by a daphne started for it alone, on the platform's "
+                         "database.")
     return section

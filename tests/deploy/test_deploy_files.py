@@ -98,6 +98,22 @@ def test_the_template_starts_in_production_once_secrets_are_given_as_files(tmp_p
                                      "channels_redis.core.RedisChannelLayer"]
 
 
+def test_the_redis_client_outwaits_the_channel_layers_blocking_read():
+    """redis-py 8 reads with a 5 s timeout by default; channels_redis blocks 5 s on an idle
+    channel, so the shipped REDIS_URL must give the client longer (else sockets die, 1011)."""
+    from urllib.parse import parse_qs, urlparse
+
+    from channels_redis.core import RedisChannelLayer
+
+    for url in (active_example()["REDIS_URL"], "redis://127.0.0.1:6379/0"):
+        if url.endswith("/0"):  # what deploy/local-cluster makes of a bare URL
+            script = (DEPLOY / "local-cluster").read_text()
+            assert 'REDIS="$REDIS?socket_timeout=15"' in script
+            url += "?socket_timeout=15"
+        timeout = float(parse_qs(urlparse(url).query)["socket_timeout"][0])
+        assert timeout > RedisChannelLayer.brpop_timeout
+
+
 def units() -> dict[str, str]:
     return {p.name: p.read_text() for p in (DEPLOY / "systemd").glob("*.service")}
 

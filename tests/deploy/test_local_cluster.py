@@ -346,6 +346,8 @@ def hellos_from(client, peer_id: str) -> list[str]:
 
 async def test_a_call_across_two_daphnes_survives_killing_one(cluster, stored_study,
                                                               monkeypatch):
+    from channels_redis.core import RedisChannelLayer
+
     from signaling.media import LOOPBACK
 
     # aiortc's ICE on 127.0.0.1 only (undone after the test), and trust the cluster's
@@ -385,6 +387,13 @@ async def test_a_call_across_two_daphnes_survives_killing_one(cluster, stored_st
                          tasks)
         assert doctor.json(f"/api/v1/consultations/{consultation}")["status"] == "in_progress"
 
+        # Signaling is idle for most of a call. Hold it past channels_redis' blocking read
+        # (5 s): the sockets must stay up (no Redis read timeout closing them with 1011).
+        first_a, first_b = a.peer_id, b.peer_id
+        await asyncio.sleep(RedisChannelLayer.brpop_timeout + 2)
+        assert (a.peer_id, b.peer_id) == (first_a, first_b), "an idle signaling socket dropped"
+        assert a.ws is not None and b.ws is not None
+
         # Kill B's daphne mid-call. B's socket drops; it reconnects through nginx, which
         # skips the dead daphne; the new B is announced to A and they negotiate again.
         old_b = b.peer_id
@@ -404,6 +413,8 @@ async def test_a_call_across_two_daphnes_survives_killing_one(cluster, stored_st
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    assert a.peer_id == first_a, "the peer on the surviving daphne was disconnected"
 
     # Nothing stored is lost: the session, the consultation and the study are all there,
     # served by the surviving daphne.

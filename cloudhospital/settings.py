@@ -145,6 +145,9 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "cloudhospital" / "static"]
+# daphne serves /static/ itself unless nginx does (the production topology turns this off).
+SERVE_STATIC = envbool("SERVE_STATIC", not PRODUCTION)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION

@@ -21,3 +21,9 @@ def test_the_platform_serves_health_pages_and_api(platform_server):
     with urllib.request.urlopen(request) as resp:
         items = json.load(resp)
     assert {item["status"] for item in items} >= {"scheduled", "completed", "draft"}
+
+
+def test_the_one_command_platform_serves_its_stylesheet(platform_server):
+    with urllib.request.urlopen(platform_server.url + "/static/css/cloudhospital.css") as resp:
+        assert resp.status == 200
+        assert b"font-family" in resp.read()

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from clinics.access import staff_of
 from clinics.followups.models import (
     HOLDING_STATUSES,
     ExceptionKind,
@@ -16,7 +17,9 @@ from clinics.followups.models import (
     ScheduleTemplate,
     Slot,
 )
-from clinics.models import Staff
+from clinics.models import CloudClinic, Staff
+from cloudhospital.core.errors import InvalidInput, NotAllowed
+from cloudhospital.security import audit
 
 LOCAL = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -85,9 +88,6 @@ def publish_slots(doctor: Staff, days: int | None = None, today: dt.date | None 
 
 
 def _publisher(user) -> Staff:
-    from clinics.access import staff_of
-    from cloudhospital.core.errors import NotAllowed
-
     staff = staff_of(user)
     if staff is None or not staff.is_doctor or not staff.may_practise:
         raise NotAllowed("only doctors with a verified licence publish follow-up schedules")
@@ -95,8 +95,6 @@ def _publisher(user) -> Staff:
 
 
 def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) -> None:
-    from cloudhospital.core.errors import InvalidInput
-
     if any(t is not None and t.tzinfo is not None for t in (start, end)):
         raise InvalidInput("give wall-clock times without a zone (Asia/Shanghai is implied)")
     if (start is None) != (end is None):
@@ -108,9 +106,6 @@ def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) 
 
 
 def _clinic_of(doctor: Staff, clinic_id: int | None):
-    from clinics.models import CloudClinic
-    from cloudhospital.core.errors import InvalidInput
-
     if clinic_id is None:
         return None
     clinic = CloudClinic.objects.filter(pk=clinic_id, institution=doctor.institution_id).first()
@@ -123,9 +118,6 @@ def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
                  slot_minutes: int = 15, clinic_id: int | None = None,
                  request=None) -> ScheduleTemplate:
     """A doctor adds weekly hours; the slots of the coming days appear at once."""
-    from cloudhospital.core.errors import InvalidInput
-    from cloudhospital.security import audit
-
     doctor = _publisher(user)
     if not 0 <= weekday <= 6:
         raise InvalidInput("weekday is 0 (Monday) to 6 (Sunday)", field="weekday")
@@ -146,9 +138,6 @@ def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None 
                   request=None) -> ScheduleException:
     """A day off (whole day or hours) or extra hours; open slots follow at once. Slots
     already booked are kept: the booking stands until the patient moves it."""
-    from cloudhospital.core.errors import InvalidInput
-    from cloudhospital.security import audit
-
     doctor = _publisher(user)
     if kind not in ExceptionKind.values:
         raise InvalidInput("kind is closed or extra", field="kind")

@@ -70,3 +70,20 @@ def test_the_suite_uses_the_services_ci_asks_for(settings):
         assert settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     if os.environ.get("REDIS_URL"):
         assert settings.CHANNEL_LAYERS["default"]["BACKEND"].startswith("channels_redis")
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
+async def test_an_idle_redis_channel_outlives_the_clients_default_read_timeout():
+    """redis-py gives up on reads after 5 s by default; an idle peer must not die of it."""
+    import asyncio
+
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(6.5)
+    assert not waiter.done() or waiter.exception() is None
+    await layer.send(channel, {"type": "still.here"})
+    assert (await asyncio.wait_for(waiter, 10))["type"] == "still.here"
+    await layer.flush()

@@ -53,7 +53,12 @@ def _parse_keys(spec: str) -> dict[str, bytes]:
 
 
 def _dev_secrets() -> dict:
-    """Generate development keys once into DATA_DIR/secrets.json (mode 0600, never committed)."""
+    """Generate development keys once into DATA_DIR/secrets.json (mode 0600, never committed).
+
+    Several processes (daphne, worker, listener) may start together: each writes a private
+    temp file and hard-links it into place, which fails for all but the first, so every
+    process reads the same keys.
+    """
     path = settings.DATA_DIR / "secrets.json"
     if not path.exists():
         data = {
@@ -61,11 +66,18 @@ def _dev_secrets() -> dict:
             "active": "k1",
             "lookup_hash_key": secrets.token_urlsafe(32),
         }
-        tmp = path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        tmp = path.with_name(f".secrets.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(data, fh)
-        os.replace(tmp, path)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process won the race; use its keys
+        finally:
+            os.unlink(tmp)
     return json.loads(path.read_text())
 
 

@@ -84,3 +84,20 @@ def test_rotate_keys_reencrypts_everything_under_the_new_key(world, settings, ca
     settings.ENCRYPTION_KEYS = settings.ENCRYPTION_KEYS.split(",")[-1]  # old key retired
     assert Patient.objects.get(pk=world.pat.pk).national_id == world.pat.national_id
     assert Patient.objects.get(pk=world.pat.pk).phone == "13900000001"
+
+
+def test_processes_starting_together_agree_on_the_development_keys(tmp_path):
+    """daphne, the worker and the listener start at once; they must not pick different keys."""
+    import subprocess
+    import sys
+
+    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='cloudhospital.settings';"
+            "django.setup(); from cloudhospital.security import crypto;"
+            "print(crypto.keyring().keys['k1'].hex())")
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "ENCRYPTION_KEYS": "",
+           "ENCRYPTION_ACTIVE_KEY": "", "LOOKUP_HASH_KEY": ""}
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    keys = {proc.communicate(timeout=60)[0].strip() for proc in procs}
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert not list(tmp_path.glob(".secrets.*"))

@@ -104,10 +104,21 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
             return
         self.left = True
         group = group_name(self.room.key)
-        await self.channel_layer.group_discard(group, self.channel_name)
-        await self.channel_layer.group_send(group, {"type": "room.left",
-                                                    "peer_id": self.peer_id})
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+            await self.channel_layer.group_send(group, {"type": "room.left",
+                                                        "peer_id": self.peer_id})
+        except Exception:  # the layer is down: still end the stay below, and say why
+            log.exception("could not announce that %s left %s", self.peer_id, self.room.key)
         await self.leave()
+
+    async def __call__(self, scope, receive, send):
+        # When a handler raises (say the channel layer fails), Channels never dispatches
+        # websocket.disconnect; the stay must end anyway, or later joiners meet a ghost.
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.leave_room()
 
     # --- client frames ---------------------------------------------------------------
 

@@ -11,6 +11,10 @@ from tests.signaling.live import finish, scheduled_consultation, start_client
 pytestmark = pytest.mark.live
 
 CHROMIUM = "/usr/bin/chromium"
+DIAGNOSE = """() => ({log: window.cloudRoom.log, me: window.cloudRoom.myId,
+  peers: Object.values(window.cloudRoom.peers).map(p => ({id: p.info.peer_id,
+    offerer: p.offerer, ice: p.pc.iceConnectionState, signaling: p.pc.signalingState,
+    connection: p.pc.connectionState, pending: p.pending.length}))})"""
 ARGS = ["--headless", "--no-sandbox", "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream", "--allow-loopback-in-peer-connection",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -51,9 +55,15 @@ def test_the_browser_room_shows_the_video_of_an_aiortc_peer_and_they_talk(
                           platform_server.token("specialist"), "--test-pattern",
                           "--exit-after-frames", "30", "--linger", "6", "--timeout", "120")
     try:
-        page.wait_for_function(
-            "() => { const v = document.querySelector('.tile.remote video');"
-            " return v && v.videoWidth > 0; }", timeout=90_000)
+        try:
+            page.wait_for_function(
+                "() => { const v = document.querySelector('.tile.remote video');"
+                " return v && v.videoWidth > 0; }", timeout=90_000)
+        except Exception as exc:
+            state = page.evaluate(DIAGNOSE)
+            device.kill()
+            raise AssertionError(f"no remote video: {state}; device: "
+                                 f"{device.stderr.read()[-2000:]}") from exc
         assert page.evaluate("document.querySelector('.tile.remote video').videoWidth") == 320
         page.wait_for_function(
             "() => Object.values(window.cloudRoom.peers).some(p => p.messages && "

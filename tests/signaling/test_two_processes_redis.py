@@ -37,11 +37,13 @@ def wait_healthy(url: str, process: subprocess.Popen) -> None:
     raise RuntimeError(f"daphne at {url} did not become healthy")
 
 
+@pytest.mark.parametrize("backend", ["channels_redis.core.RedisChannelLayer",
+                                     "channels_redis.pubsub.RedisPubSubChannelLayer"])
 def test_peers_on_two_daphne_processes_reach_each_other_through_redis(
-        platform_server, tmp_path):
+        platform_server, tmp_path, backend):
     """Two more daphnes on the live platform's database and Redis; one peer on each."""
     platform = platform_server
-    env = {**platform.env, "CHANNEL_LAYER_BACKEND": "channels_redis.core.RedisChannelLayer"}
+    env = {**platform.env, "CHANNEL_LAYER_BACKEND": backend}
     ports = [free_port(), free_port()]
     log = open(tmp_path / "daphne.log", "w")  # noqa: SIM115 - closed in finally
     processes = [start_daphne(env, port, log) for port in ports]

@@ -210,12 +210,12 @@ async def drive(pairs: list[tuple[Peer, Peer]], origin: str, profile: Profile) -
             points.append({"rooms": level, "n": len(latencies), "lost": lost,
                            "errors": sorted(set(errors)), "p50": percentile(latencies, 50),
                            "p99": percentile(latencies, 99)})
+            print(f"[bench]   {level} rooms: p50 {ms(points[-1]['p50'])} p99 "
+                  f"{ms(points[-1]['p99'])} lost {lost}", flush=True)
             if broken:
                 break  # sockets are gone: no higher level can be measured
             if not latencies or points[-1]["p99"] > 20 * SLO:
                 break  # saturated far beyond the budget: higher levels only take longer
-            print(f"[bench]   {level} rooms: p50 {ms(points[-1]['p50'])} p99 "
-                  f"{ms(points[-1]['p99'])} lost {lost}", flush=True)
     finally:
         for p in peers:
             if p.reader:
@@ -501,6 +501,9 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
                          "~3 KB SDP, 11 ICE candidates) at once. The client runs in one "
                          "Python process on the same 2 cores, so at high N part of the "
                          "latency is the client's own; it is the same client for all three.")
+    section.notes.append("A series stops at the first level whose p99 exceeds 1 s (20× the "
+                         "budget) or that lost messages: higher levels would only take "
+                         "longer.")
     section.notes.append("Rooms stay connected across levels (only the first N burst). "
                          "Connecting (tickets, joins) is set-up and is not timed; one "
                          "unrecorded burst warms each server up. Every CloudHospital variant "

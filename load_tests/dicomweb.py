@@ -5,6 +5,7 @@ with the same keep-alive HTTP client. Also sets up what section 3 (rendering) ne
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -77,7 +78,7 @@ def probe_ours(platform) -> Target:
 def timed(target: Target, path: str, accept: str, count: int, limit: float,
           expect: int = 200) -> dict:
     """``count`` GETs (bounded by ``limit`` seconds): latencies, bytes, statuses."""
-    latencies, total, statuses = [], 0, {}
+    latencies, total, statuses, results = [], 0, {}, []
     deadline = time.monotonic() + limit
     paths = path if isinstance(path, list) else [path]
     for i in range(count):
@@ -89,12 +90,15 @@ def timed(target: Target, path: str, accept: str, count: int, limit: float,
         latencies.append(time.perf_counter() - started)
         statuses[status] = statuses.get(status, 0) + 1
         total += len(body)
+        if accept.endswith("json") and status == 200:
+            results.append(len(json.loads(body)) if body.strip() else 0)
     if set(statuses) != {expect}:
         raise NotAvailable(f"{target.name} answered {statuses} to {paths[0]}")
     busy = sum(latencies)
     return {"n": len(latencies), "p50": percentile(latencies, 50),
             "p99": percentile(latencies, 99), "mbs": total / busy / 1e6 if busy else 0.0,
-            "bytes": total / max(1, len(latencies))}
+            "bytes": total / max(1, len(latencies)),
+            "results": sum(results) / len(results) if results else None}
 
 
 def qido_queries(index: dict, n: int) -> dict[str, list[str]]:
@@ -144,6 +148,12 @@ def measure(env: Env) -> Section:
         for r in (ours, ref):
             cells += ([ms(r["p50"]), ms(r["p99"]), f"{r['mbs']:.1f}"] if r else ["–"] * 3)
         cells.append(f"{ours['n'] if ours else '–'} / {ref['n'] if ref else '–'}")
+        found = [r["results"] if r and r["results"] is not None else None for r in (ours, ref)]
+        cells.append(" / ".join("–" if f is None else f"{f:.1f}" for f in found))
+        if None not in found and abs(found[0] - found[1]) > 0.01:
+            section.notes.append(f"**{label}: the two sides found different numbers of "
+                                 f"studies ({found[0]:.1f} vs {found[1]:.1f} per query), so "
+                                 "its latencies are not comparable.**")
         cells.append(ratio(ours["p50"], ref["p50"], higher_is_better=False)
                      if ours and ref else "–")
         rows.append(cells)
@@ -152,11 +162,28 @@ def measure(env: Env) -> Section:
     section.table(f"Latency per request (keep-alive, sequential); index of "
                   f"{env.index['studies']:,} studies",
                   ["request", "CloudHospital p50", "p99", "MB/s", "Orthanc p50", "p99", "MB/s",
-                   "n (ours / Orthanc)", "ratio (p50)"], rows)
+                   "n (ours / Orthanc)", "matches per search (ours / Orthanc)",
+                   "ratio (p50)"], rows)
+    if env.index.get("held"):
+        section.notes.append(f"Loaded: {env.index['held']}.")
     section.notes.append("MB/s is response bytes over the time spent waiting for them. Series "
                          f"retrieve repeated {max(3, min(10, n_frames // 10))}×, others "
                          f"{n_frames}× each, cycling through slices and query values.")
     return section
+
+
+def held(targets: dict, platform) -> str:
+    """How many studies each side holds once loaded (the index plus the CT study)."""
+    from load_tests.common import shell
+
+    parts = []
+    if targets["ours"].http is not None:
+        out = shell(platform, "from imaging.models import Study\nprint(Study.objects.count())")
+        parts.append(f"CloudHospital holds {out.strip()} studies")
+    server = targets["orthanc"].extra.get("server")
+    if server is not None:
+        parts.append(f"Orthanc {server.get_json('/statistics')['CountStudies']}")
+    return ", ".join(parts)
 
 
 def measure_with_render(profile: Profile, tmp: Path, data: dict, platform, wanted: set[str],
@@ -187,6 +214,7 @@ def measure_with_render(profile: Profile, tmp: Path, data: dict, platform, wante
             except (NotAvailable, subprocess.TimeoutExpired) as exc:
                 ours.missing, ours.http = f"could not load the index: {exc}", None
         env = Env(profile, ct, sop_uids(ct["files"]), index, targets)
+        env.index["held"] = held(targets, platform)
         sections = []
         if "dicomweb" in wanted:
             sections.append(guarded("dicomweb", "2. DICOMweb", measure, env))

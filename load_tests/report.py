@@ -30,22 +30,26 @@ def chart(path: Path, data: dict) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(9, 5.6), dpi=110)
     for name, points in data["series"].items():
         if not points:
             continue
         xs = [p[0] for p in points]
-        line = ax.plot(xs, [p[2] * 1000 for p in points], marker="o", label=f"{name} p99")[0]
+        short = name.split(" — ")[0][:60]
+        line = ax.plot(xs, [p[2] * 1000 for p in points], marker="o",
+                       label=f"{short}: p99 (solid), p50 (dashed)")[0]
         ax.plot(xs, [p[1] * 1000 for p in points], marker=".", linestyle="--",
-                color=line.get_color(), alpha=0.6, label=f"{name} p50")
+                color=line.get_color(), alpha=0.6)
     ax.axhline(50, color="grey", linewidth=0.8, linestyle=":")
     ax.set_xlabel("rooms (2 peers each, 12 messages per peer per burst)")
     ax.set_ylabel("relay latency (ms)")
     ax.set_yscale("log")
-    ax.set_title(data.get("title", "Signaling relay latency versus load"))
-    ax.legend(fontsize=7)
+    ax.set_xscale("log")
+    ax.set_title(data.get("title", "Signaling relay latency versus load")
+                 + " (dotted: 50 ms budget)")
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    fig.legend(fontsize=7, loc="lower center", ncol=1, frameon=False)
+    fig.tight_layout(rect=(0, 0.2, 1, 1))
     fig.savefig(path)
     plt.close(fig)
     return True
@@ -103,3 +107,28 @@ def write(out: Path, meta: dict, sections: list[Section]) -> None:
     if findings.exists():
         lines += ["", findings.read_text(encoding="utf-8").rstrip()]
     out.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def series_from_report(text: str) -> dict:
+    """Section 4's tables back into chart series (to redraw the chart of a written run)."""
+    section = text.split("## 4.", 1)[1].split("\n## ", 1)[0]
+    series, name = {}, None
+    for line in section.splitlines():
+        if line.startswith("**") and " — largest N" in line:
+            name = line.strip("*").split(" — ")[0]
+            series[name] = []
+        elif name and line.startswith("| ") and line[2:3].isdigit():
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if cells[2].endswith(" ms") and cells[3].endswith(" ms"):
+                series[name].append((int(cells[0]), float(cells[2][:-3]) / 1000,
+                                     float(cells[3][:-3]) / 1000))
+    return {"title": "Signaling relay latency versus rooms", "series": series}
+
+
+if __name__ == "__main__":
+    import sys
+
+    # python -m load_tests.report docs/benchmarks.md: redraw its chart from its tables
+    report = Path(sys.argv[1])
+    chart(report.with_name(report.stem + "-signaling.png"),
+          series_from_report(report.read_text(encoding="utf-8")))

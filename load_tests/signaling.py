@@ -493,8 +493,14 @@ def measure(profile: Profile, tmp: Path, platform) -> Section:
         logs.append((platform.data_dir / "platform.log", log_offset))
     for line in server_errors(*logs):
         section.notes.append(f"server log: `{line}`")
+    short = {"memory": "CloudHospital, in-memory layer, 1 daphne",
+             "whatif": "CloudHospital " + ("without" if hop else "with")
+                       + " the per-frame hop (what-if)",
+             "redis": "CloudHospital, Redis layer, 2 daphne",
+             "redis2": "CloudHospital, Redis layer, 2 s pop (what-if)",
+             "reference": "reference websockets relay, 1 process"}
     section.chart = {"title": "Signaling relay latency versus rooms",
-                     "series": {names[k]: [(p["rooms"], p["p50"], p["p99"]) for p in v]
+                     "series": {short[k]: [(p["rooms"], p["p50"], p["p99"]) for p in v]
                                 for k, v in results.items()}}
     section.notes.append(f"Each level: {profile.bursts_per_level} burst(s); in a burst every "
                          f"peer of the first N rooms sends {MESSAGES_PER_PEER} frames (one "

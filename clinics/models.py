@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -234,6 +235,11 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} → {self.invited_institution} ({self.status})"
+
+    @property
+    def proposed_datetimes(self) -> list[dt.datetime]:
+        """Proposed times as aware datetimes (stored as UTC ISO strings)."""
+        return [dt.datetime.fromisoformat(value) for value in self.proposed_times]
 
     def can_transition_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]

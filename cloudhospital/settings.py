@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "cloudhospital.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -81,7 +82,11 @@ REDIS_URL = envstr("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "channels_redis.core.RedisChannelLayer"),
+            # Pub/sub, not the core layer: signaling is fire-and-forget relaying between
+            # live sockets, and the core layer's per-channel lists measured ~50x slower for
+            # call set-up bursts across processes (docs/signaling.md, docs/benchmarks.md).
+            "BACKEND": envstr("CHANNEL_LAYER_BACKEND",
+                              "channels_redis.pubsub.RedisPubSubChannelLayer"),
             # redis-py 8 gives up on a read after 5 s by default, exactly how long
             # channels_redis blocks on an idle channel: an idle socket would die with 1011.
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}],

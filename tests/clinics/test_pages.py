@@ -110,3 +110,24 @@ def test_opening_a_patient_in_the_admin_is_audited(world, client):
     assert client.get(f"/admin/clinics/patient/{world.pat.pk}/change/").status_code == 200
     entry = AuditEntry.objects.filter(action="patient.admin_read").get()
     assert (entry.actor, entry.patient_id) == (world.admin, world.pat.pk)
+
+
+def test_an_english_browser_still_gets_chinese_until_english_is_chosen(world, client):
+    client.force_login(world.alice.user)
+    page = client.get("/consultations/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert "会诊" in page.content.decode()
+
+
+def test_proposed_times_are_shown_in_shanghai_time(world, client):
+    import datetime as dt
+
+    from clinics import actions
+
+    when = dt.datetime(2030, 1, 2, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
+    consultation = actions.create_request(world.alice.user, actions.RequestDetails(
+        patient=world.pat, invited_institution=world.hospital, specialist=world.sam,
+        reason="r", clinical_question="q", record_summary="s", proposed_times=[when]))
+    client.force_login(world.alice.user)
+    client.post("/i18n/setlang/", {"language": "en"})
+    page = client.get(f"/consultations/{consultation.pk}/").content.decode()
+    assert "9:30 a.m." in page and "+00:00" not in page

@@ -95,7 +95,7 @@ def test_the_template_starts_in_production_once_secrets_are_given_as_files(tmp_p
                                  "IMAGE_STORE_DIR": str(tmp_path / "i")})
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "False", "True", "50",
-                                     "channels_redis.core.RedisChannelLayer"]
+                                     "channels_redis.pubsub.RedisPubSubChannelLayer"]
 
 
 def test_the_redis_client_outwaits_the_channel_layers_blocking_read():

@@ -73,7 +73,8 @@ def test_pages_speak_chinese_by_default_and_english_on_request(client, world, fu
     trans_real._translations.clear()  # catalogues loaded before the compile are stale
     client.force_login(world.pat.user)
     assert "我的慢病随访" in client.get("/followups/").content.decode()
-    english = client.get("/followups/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    client.cookies["django_language"] = "en"  # what the language switch sets
+    english = client.get("/followups/").content.decode()
     assert "My chronic-disease follow-up" in english
 
     from clinics.followups import booking, tasks  # jobs write in the default language

@@ -34,7 +34,10 @@ def chromium():
 
 
 def log_in(browser, platform, username: str):
-    page = browser.new_context(locale="en-US").new_page()
+    context = browser.new_context(locale="en-US")
+    # English on request: the language switch's cookie (the platform ignores the browser's).
+    context.add_cookies([{"name": "django_language", "value": "en", "url": platform.url}])
+    page = context.new_page()
     page.goto(platform.url + "/accounts/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", platform.password)

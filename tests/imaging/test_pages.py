@@ -38,7 +38,7 @@ def test_upload_files_folder_and_zip(world, client_for):
     response = alice.post("/imaging/upload/", {"files": files}, follow=True)
     assert response.status_code == 200
     text = response.content.decode()
-    assert "Stored 4, already present 0, refused 1." in text
+    assert "已存储 4，已存在 0，拒绝 1。" in text  # the default language
     assert Instance.objects.count() == 4 and QuarantinedItem.objects.count() == 1
     assert QuarantinedItem.objects.get().reason == "unparseable"
     page = alice.get("/imaging/").content.decode()

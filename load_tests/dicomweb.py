@@ -167,8 +167,10 @@ def measure(env: Env) -> Section:
     if env.index.get("held"):
         section.notes.append(f"Loaded: {env.index['held']}.")
     section.notes.append("MB/s is response bytes over the time spent waiting for them. Series "
-                         f"retrieve repeated {max(3, min(10, n_frames // 10))}×, others "
-                         f"{n_frames}× each, cycling through slices and query values.")
+                         f"retrieve repeated {max(3, min(10, n_frames // 10))}×, frames "
+                         f"{n_frames}×, each search kind up to {min(n_frames, 100)}× (at most "
+                         "90 s; n says how many fitted), cycling through slices and query "
+                         "values.")
     return section
 
 

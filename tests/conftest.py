@@ -33,6 +33,14 @@ PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_namespace(settings):
+    """Each test its own cache keys: on Redis the cache outlives tests and CI runs (login
+    throttling counters would otherwise leak from one test, or one run, into the next)."""
+    settings.CACHES = {name: {**conf, "KEY_PREFIX": f"test-{secrets.token_hex(6)}"}
+                       for name, conf in settings.CACHES.items()}
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 is the production hasher (see test_login); unit tests need not pay for it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

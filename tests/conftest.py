@@ -226,6 +226,24 @@ class LivePlatform:
         self._drop()
 
 
+CHROMIUM = "/usr/bin/chromium"  # Debian's package, installed by scripts/system-deps.sh
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium through Playwright (no downloaded browser, no outside traffic)."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
 @pytest.fixture(scope="session")
 def platform_server(tmp_path_factory):
     """One live platform (daphne + worker + DICOM listener) for the whole test session."""

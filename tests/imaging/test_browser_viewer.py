@@ -7,8 +7,6 @@ as a centre's software would do it. Headless Debian Chromium driven by Playwrigh
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import requests
 from dicomweb_client.api import DICOMwebClient
@@ -16,23 +14,6 @@ from dicomweb_client.api import DICOMwebClient
 from tests.imaging.dicomfiles import series
 
 pytestmark = pytest.mark.live
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed at /usr/bin/chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
-
 
 def login(browser, url, username, password):
     page = browser.new_context().new_page()

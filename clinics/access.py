@@ -1,10 +1,26 @@
-"""Who may see what: querysets of the consultations and patients a user may read."""
+"""Who may see whom: the staff or patient behind a user, and the patients a user may read.
+
+Workflows widen a staff member's patients (a specialist sees the patients of the
+consultations addressed to them) by registering a *patient source* from their
+``AppConfig.ready()``; this module imports no workflow.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Q, QuerySet
 
-from clinics.models import Consultation, Patient, Role, Staff
+from clinics.models import Patient, Staff
+
+# A patient source answers, for a staff user, a queryset of patient ids they may see.
+PatientSource = Callable[[object], QuerySet]
+_PATIENT_SOURCES: dict[str, PatientSource] = {}
+
+
+def register_patient_source(name: str, source: PatientSource) -> None:
+    """Let a workflow add the patients a staff user sees through it (idempotent by name)."""
+    _PATIENT_SOURCES[name] = source
 
 
 def staff_of(user) -> Staff | None:
@@ -25,41 +41,17 @@ def patient_of(user) -> Patient | None:
         return None
 
 
-def visible_consultations(user) -> QuerySet[Consultation]:
-    """Clinic doctors: their institution's; specialists: addressed to them or their
-    department; coordinators: their institution's, sent or received; patients: their own."""
-    qs = Consultation.objects.select_related(
-        "patient", "requested_by", "specialist", "inviting_institution",
-        "invited_institution", "invited_department")
-    if getattr(user, "is_superuser", False):
-        return qs
-    staff = staff_of(user)
-    if staff is not None:
-        if staff.role == Role.CLINIC_DOCTOR:
-            return qs.filter(inviting_institution=staff.institution_id)
-        if staff.role == Role.SPECIALIST:
-            mine = Q(specialist=staff)
-            if staff.department_id:
-                mine |= Q(specialist__isnull=True, invited_department=staff.department_id)
-            return qs.filter(mine)
-        if staff.role == Role.COORDINATOR:
-            return qs.filter(Q(inviting_institution=staff.institution_id)
-                             | Q(invited_institution=staff.institution_id))
-    patient = patient_of(user)
-    if patient is not None:
-        return qs.filter(patient=patient)
-    return qs.none()
-
-
 def visible_patients(user) -> QuerySet[Patient]:
-    """Staff see their institution's patients and those of consultations they may see."""
+    """Staff see their institution's patients and those the workflows show them."""
     qs = Patient.objects.select_related("home_institution")
     if getattr(user, "is_superuser", False):
         return qs
     staff = staff_of(user)
     if staff is not None:
-        consulted = visible_consultations(user).values("patient_id")
-        return qs.filter(Q(home_institution=staff.institution_id) | Q(pk__in=consulted))
+        mine = Q(home_institution=staff.institution_id)
+        for source in _PATIENT_SOURCES.values():
+            mine |= Q(pk__in=source(user))
+        return qs.filter(mine)
     patient = patient_of(user)
     if patient is not None:
         return qs.filter(pk=patient.pk)

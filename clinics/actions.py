@@ -1,86 +1,42 @@
-"""The consultation workflow (远程会诊): each step one function, checked, audited.
+"""Shared actions: patients, and the role checks every workflow's actions use.
 
 Every function takes the acting user first, checks what that user may do, changes the
-database in one transaction and writes an audit entry. Entry points (API, pages,
-signaling) call these and nothing else changes a consultation.
+database in one transaction and writes an audit entry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
-from clinics import signing
-from clinics.access import staff_of, visible_consultations
+from clinics.access import staff_of, visible_patients
 from clinics.idcard import validate_national_id
-from clinics.models import (
-    Consent,
-    ConsentMethod,
-    Consultation,
-    Department,
-    Institution,
-    Patient,
-    Relation,
-    Report,
-    RetentionError,
-    Role,
-    Staff,
-    Status,
-    Urgency,
-)
-from cloudhospital.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
-from cloudhospital.core.events import send_event_on_commit
+from clinics.models import Patient, Role, Staff
+from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 from cloudhospital.security.crypto import lookup_hash
 
 
-def get_consultation(user, consultation_id, *, request=None, audit_read=True) -> Consultation:
-    """A consultation the user may see (404 otherwise, so its existence does not leak)."""
-    consultation = visible_consultations(user).filter(pk=consultation_id).first()
-    if consultation is None:
-        raise NotFound("no such consultation")
-    if audit_read:
-        audit.record(user, "consultation.read", consultation, request=request)
-    return consultation
-
-
-def _require_staff(user, *roles: str) -> Staff:
+def require_staff(user, *roles: str) -> Staff:
+    """The user's staff record, or NotAllowed when they hold none of ``roles``."""
     staff = staff_of(user)
     if staff is None or (roles and staff.role not in roles):
         raise NotAllowed("this action needs a staff role: " + ", ".join(roles))
     return staff
 
 
-def _require_licence(staff: Staff) -> None:
+def require_licence(staff: Staff) -> None:
+    """Doctors act only with a verified practising licence (real-name rule)."""
     if not staff.may_practise:
         raise NotAllowed("a verified practising licence number is required (real-name rule)")
-
-
-def _move(consultation: Consultation, to: str) -> Consultation:
-    """Lock the row and move it to ``to``, or answer 409 with the current state."""
-    locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
-    if not locked.can_transition_to(to):
-        raise InvalidTransition(f"cannot go from {locked.status} to {to}",
-                                status=locked.status)
-    locked.status = to
-    return locked
-
-
-def _announce(consultation: Consultation) -> None:
-    send_event_on_commit(f"consultation.{consultation.pk}",
-                         {"type": "consultation.status", "consultation": str(consultation.pk),
-                          "status": consultation.status})
 
 
 # --- patients -----------------------------------------------------------------------------
 
 def register_patient(user, *, name: str, sex: str, date_of_birth: dt.date, national_id: str,
                      phone: str = "", request=None) -> Patient:
-    staff = _require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
+    staff = require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
     try:
         number = validate_national_id(national_id)
     except ValueError as exc:
@@ -100,8 +56,6 @@ def register_patient(user, *, name: str, sex: str, date_of_birth: dt.date, natio
 
 
 def find_patient_by_national_id(user, national_id: str, *, request=None) -> Patient:
-    from clinics.access import visible_patients
-
     try:
         number = validate_national_id(national_id)
     except ValueError as exc:
@@ -111,332 +65,3 @@ def find_patient_by_national_id(user, national_id: str, *, request=None) -> Pati
         raise NotFound("no such patient")
     audit.record(user, "patient.lookup", patient, request=request)
     return patient
-
-
-# --- the request --------------------------------------------------------------------------
-
-@dataclass
-class RequestDetails:
-    patient: Patient
-    invited_institution: Institution
-    reason: str
-    clinical_question: str
-    record_summary: str
-    specialist: Staff | None = None
-    department: Department | None = None
-    urgency: str = Urgency.ROUTINE
-    proposed_times: list[dt.datetime] | None = None
-
-
-def _check_details(staff: Staff, details: RequestDetails) -> None:
-    if details.patient.home_institution_id != staff.institution_id:
-        raise NotAllowed("the patient is not registered at your institution")
-    if details.invited_institution.pk == staff.institution_id:
-        raise InvalidInput("invite another institution", field="invited_institution")
-    if details.specialist is None and details.department is None:
-        raise InvalidInput("address a specialist or a department", field="specialist")
-    if details.specialist is not None and (
-            details.specialist.role != Role.SPECIALIST
-            or details.specialist.institution_id != details.invited_institution.pk):
-        raise InvalidInput("the specialist does not work at the invited institution",
-                           field="specialist")
-    if details.department is not None and (
-            details.department.institution_id != details.invited_institution.pk):
-        raise InvalidInput("the department is not at the invited institution",
-                           field="department")
-    for field in ("reason", "clinical_question", "record_summary"):
-        if not getattr(details, field).strip():
-            raise InvalidInput(f"{field} is required", field=field)
-    if details.urgency not in Urgency.values:
-        raise InvalidInput("urgency must be routine or urgent", field="urgency")
-    for when in details.proposed_times or []:
-        if timezone.is_naive(when):
-            raise InvalidInput("proposed times need a time zone", field="proposed_times")
-
-
-def create_request(user, details: RequestDetails, *, request=None) -> Consultation:
-    """A clinic doctor drafts a consultation request for a patient in front of her."""
-    staff = _require_staff(user, Role.CLINIC_DOCTOR)
-    _require_licence(staff)
-    _check_details(staff, details)
-    with transaction.atomic():
-        consultation = Consultation.objects.create(
-            patient=details.patient, requested_by=staff, inviting_institution=staff.institution,
-            invited_institution=details.invited_institution,
-            invited_department=details.department or (
-                details.specialist.department if details.specialist else None),
-            specialist=details.specialist, reason=details.reason.strip(),
-            clinical_question=details.clinical_question.strip(),
-            record_summary=details.record_summary.strip(), urgency=details.urgency,
-            proposed_times=[t.astimezone(dt.UTC).isoformat()
-                            for t in details.proposed_times or []])
-        audit.record(user, "consultation.create", consultation, request=request)
-    return consultation
-
-
-def record_consent(user, consultation: Consultation, *, signed_by: str, relation: str,
-                   signed_at: dt.datetime, method: str, recording_allowed: bool = False,
-                   request=None) -> Consent:
-    """Written informed consent, recorded by the requesting side before sending."""
-    staff = _require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
-    if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution records consent")
-    if consultation.status != Status.DRAFT:
-        raise InvalidTransition("consent is recorded while the request is a draft",
-                                status=consultation.status)
-    if not signed_by.strip():
-        raise InvalidInput("who signed is required", field="signed_by")
-    if relation not in Relation.values:
-        raise InvalidInput("unknown relation", field="relation")
-    if method not in ConsentMethod.values:
-        raise InvalidInput("unknown consent method", field="method")
-    if timezone.is_naive(signed_at) or signed_at > timezone.now() + dt.timedelta(minutes=5):
-        raise InvalidInput("signed_at must be an aware time, not in the future",
-                           field="signed_at")
-    with transaction.atomic():
-        consent, _ = Consent.objects.update_or_create(
-            consultation=consultation,
-            defaults={"signed_by": signed_by.strip(), "relation": relation,
-                      "signed_at": signed_at, "method": method,
-                      "recording_allowed": recording_allowed, "recorded_by": staff})
-        audit.record(user, "consultation.consent", consultation, request=request,
-                     relation=relation, method=method)
-    return consent
-
-
-def submit_request(user, consultation: Consultation, *, request=None) -> Consultation:
-    """draft → requested: only with consent and a licensed requesting doctor."""
-    staff = _require_staff(user, Role.CLINIC_DOCTOR)
-    _require_licence(staff)
-    if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution sends the request")
-    with transaction.atomic():
-        locked = _move(consultation, Status.REQUESTED)
-        if not Consent.objects.filter(consultation=locked).exists():
-            raise InvalidInput("record the patient's written informed consent first",
-                               field="consent")
-        locked.requested_at = timezone.now()
-        locked.save(update_fields=["status", "requested_at", "updated_at"])
-        audit.record(user, "consultation.submit", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-# --- the invited side ---------------------------------------------------------------------
-
-def _require_addressee(user, consultation: Consultation) -> Staff:
-    staff = _require_staff(user, Role.SPECIALIST)
-    addressed = (consultation.specialist_id == staff.pk if consultation.specialist_id
-                 else consultation.invited_department_id == staff.department_id)
-    if not addressed:
-        raise NotAllowed("this consultation is not addressed to you")
-    return staff
-
-
-def accept(user, consultation: Consultation, *, request=None) -> Consultation:
-    staff = _require_addressee(user, consultation)
-    _require_licence(staff)
-    with transaction.atomic():
-        locked = _move(consultation, Status.ACCEPTED)
-        locked.specialist = staff
-        locked.save(update_fields=["status", "specialist", "updated_at"])
-        signing.ensure_signing_key(staff)
-        audit.record(user, "consultation.accept", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-def decline(user, consultation: Consultation, *, reason: str, request=None) -> Consultation:
-    staff = _require_addressee(user, consultation)
-    if not reason.strip():
-        raise InvalidInput("a reason is required to decline", field="reason")
-    with transaction.atomic():
-        locked = _move(consultation, Status.DECLINED)
-        locked.decline_reason = reason.strip()
-        locked.specialist = locked.specialist or staff
-        locked.closed_at = timezone.now()
-        locked.save(update_fields=["status", "decline_reason", "specialist", "closed_at",
-                                   "updated_at"])
-        audit.record(user, "consultation.decline", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-def schedule(user, consultation: Consultation, *, when: dt.datetime,
-             request=None) -> Consultation:
-    """accepted → scheduled (or a reschedule); by the specialist or the invited coordinator."""
-    staff = _require_staff(user, Role.SPECIALIST, Role.COORDINATOR)
-    if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the accepting specialist schedules")
-    if staff.role == Role.COORDINATOR and staff.institution_id not in (
-            consultation.invited_institution_id, consultation.inviting_institution_id):
-        raise NotAllowed("not your institution's consultation")
-    if timezone.is_naive(when):
-        raise InvalidInput("the time needs a time zone", field="scheduled_at")
-    if when < timezone.now() - dt.timedelta(minutes=5):
-        raise InvalidInput("cannot schedule in the past", field="scheduled_at")
-    with transaction.atomic():
-        locked = _move(consultation, Status.SCHEDULED)
-        locked.scheduled_at = when
-        locked.save(update_fields=["status", "scheduled_at", "updated_at"])
-        audit.record(user, "consultation.schedule", locked, request=request,
-                     scheduled_at=when.isoformat())
-        _announce(locked)
-    return locked
-
-
-def _require_participant(user, consultation: Consultation) -> Staff:
-    staff = _require_staff(user, Role.CLINIC_DOCTOR, Role.SPECIALIST)
-    if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
-        raise NotAllowed("you are not this consultation's specialist")
-    if staff.role == Role.CLINIC_DOCTOR and (
-            staff.institution_id != consultation.inviting_institution_id):
-        raise NotAllowed("you are not at the inviting institution")
-    return staff
-
-
-def start(user, consultation: Consultation, *, request=None) -> Consultation:
-    """scheduled → in_progress (by a participant, or when the second party joins the room)."""
-    _require_participant(user, consultation)
-    with transaction.atomic():
-        locked = _move(consultation, Status.IN_PROGRESS)
-        locked.started_at = timezone.now()
-        locked.save(update_fields=["status", "started_at", "updated_at"])
-        audit.record(user, "consultation.start", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-def complete(user, consultation: Consultation, *, request=None) -> Consultation:
-    """in_progress → completed, once the specialist has signed a report."""
-    staff = _require_staff(user, Role.SPECIALIST)
-    if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist completes it")
-    with transaction.atomic():
-        locked = _move(consultation, Status.COMPLETED)
-        if not locked.reports.filter(signed_at__isnull=False).exists():
-            raise InvalidInput("sign a report before completing", field="report")
-        locked.closed_at = timezone.now()
-        locked.save(update_fields=["status", "closed_at", "updated_at"])
-        audit.record(user, "consultation.complete", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-def cancel(user, consultation: Consultation, *, reason: str, request=None) -> Consultation:
-    staff = _require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
-    if staff.institution_id != consultation.inviting_institution_id and not (
-            staff.role == Role.COORDINATOR
-            and staff.institution_id == consultation.invited_institution_id):
-        raise NotAllowed("not your institution's consultation")
-    if not reason.strip():
-        raise InvalidInput("a reason is required to cancel", field="reason")
-    with transaction.atomic():
-        locked = _move(consultation, Status.CANCELLED)
-        locked.cancel_reason = reason.strip()
-        locked.closed_at = timezone.now()
-        locked.save(update_fields=["status", "cancel_reason", "closed_at", "updated_at"])
-        audit.record(user, "consultation.cancel", locked, request=request)
-        _announce(locked)
-    return locked
-
-
-# --- the report ---------------------------------------------------------------------------
-
-REPORTABLE = {Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED}
-
-
-def save_report_draft(user, consultation: Consultation, *, findings: str, opinion: str,
-                      recommendations: str, request=None) -> Report:
-    """Write or edit the unsigned draft; after a signature this starts an amendment."""
-    staff = _require_staff(user, Role.SPECIALIST)
-    if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist writes its report")
-    if not (findings.strip() and opinion.strip()):
-        raise InvalidInput("findings and opinion are required", field="findings")
-    with transaction.atomic():
-        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
-        if locked.status not in REPORTABLE:
-            raise InvalidTransition("a report is written once the consultation is scheduled",
-                                    status=locked.status)
-        latest = consultation.reports.order_by("-version").first()
-        if latest is not None and not latest.is_signed:
-            draft = latest
-        else:
-            draft = Report(consultation=consultation, author=staff,
-                           version=(latest.version + 1) if latest else 1)
-        draft.findings, draft.opinion = findings.strip(), opinion.strip()
-        draft.recommendations = recommendations.strip()
-        draft.save()
-        audit.record(user, "report.draft", consultation, request=request,
-                     version=draft.version)
-    return draft
-
-
-def sign_report(user, consultation: Consultation, *, request=None) -> Report:
-    """Sign the current draft with the specialist's Ed25519 key; it is immutable after."""
-    staff = _require_staff(user, Role.SPECIALIST)
-    if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist signs its report")
-    _require_licence(staff)
-    with transaction.atomic():
-        Consultation.objects.select_for_update().get(pk=consultation.pk)
-        draft = consultation.reports.filter(signed_at__isnull=True).order_by("-version").first()
-        if draft is None:
-            raise InvalidInput("there is no unsigned draft to sign", field="report")
-        signing.ensure_signing_key(staff)
-        draft.signed_at = timezone.now().replace(microsecond=0)
-        draft.author = staff
-        draft.signer_public_key = bytes(staff.signing_public_key)
-        draft.signature = signing.sign(staff, signing.canonical_bytes(draft))
-        draft.save()
-        audit.record(user, "report.sign", consultation, request=request,
-                     version=draft.version)
-    return draft
-
-
-def acknowledge_report(user, consultation: Consultation, *, request=None) -> Consultation:
-    """The inviting clinic doctor, who answers for treatment, acknowledges the report."""
-    staff = _require_staff(user, Role.CLINIC_DOCTOR)
-    if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution acknowledges the report")
-    if not consultation.reports.filter(signed_at__isnull=False).exists():
-        raise InvalidInput("there is no signed report to acknowledge", field="report")
-    with transaction.atomic():
-        consultation.acknowledged_at = timezone.now()
-        consultation.acknowledged_by = staff
-        consultation.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
-        audit.record(user, "report.acknowledge", consultation, request=request)
-    return consultation
-
-
-def verify_report(user, consultation: Consultation, version: int, *, request=None) -> dict:
-    report = consultation.reports.filter(version=version, signed_at__isnull=False).first()
-    if report is None:
-        raise NotFound("no signed report with that version")
-    audit.record(user, "report.verify", consultation, request=request, version=version)
-    return {"version": version, "valid": signing.verify(report),
-            "signed_at": report.signed_at, "signer": report.author.real_name,
-            "licence_number": report.author.licence_number}
-
-
-# --- retention ----------------------------------------------------------------------------
-
-def purge_closed_before(cutoff: dt.datetime, *, actor="system") -> int:
-    """Delete closed consultations older than the retention period; refuse anything younger."""
-    limit = timezone.now() - dt.timedelta(days=365 * settings.RETENTION_YEARS + 4)
-    if cutoff > limit:
-        raise RetentionError(
-            f"records are kept {settings.RETENTION_YEARS} years: cut-off must be before "
-            f"{limit:%Y-%m-%d}")
-    doomed = Consultation.objects.filter(closed_at__lt=cutoff, status__in=[
-        Status.COMPLETED, Status.DECLINED, Status.CANCELLED])
-    count = 0
-    with transaction.atomic():
-        for consultation in doomed:
-            audit.record(actor, "consultation.purge", consultation)
-            Report.objects.filter(consultation=consultation).delete()
-            Consent.objects.filter(consultation=consultation).delete()
-            Consultation.objects.filter(pk=consultation.pk).purge()
-            count += 1
-    return count

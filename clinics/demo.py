@@ -1,24 +1,20 @@
 """Fictional demo data for Shenyang: one tertiary hospital, three grassroots centres.
 
-Idempotent: every object is found by a natural key first, and the consultations are only
-created the first time, through the same actions the pages use.
+Idempotent: every object is found by a natural key first. Each workflow seeds its own
+demo (``<app>.demo.seed_demo``); cloudhospital/core/demo.py runs them in app order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
 
-from clinics import actions
 from clinics.idcard import make_national_id
 from clinics.models import (
     CareLevel,
     CloudClinic,
-    Consultation,
     Department,
     Diagnosis,
     Institution,
@@ -74,22 +70,18 @@ def _staff(username, password, institution, role, name, department=None, title="
     return staff
 
 
-def seed(password: str | None = None) -> tuple[bool, str]:
-    """Create the demo world. Returns (created_now, password used for new accounts)."""
+def seed_demo(password: str) -> bool:
+    """Institutions, staff and patients (called first by cloudhospital/core/demo.py)."""
     created_now = not get_user_model().objects.filter(username="clinic_doctor").exists()
-    password = password or secrets.token_urlsafe(9)
+    world_and_people(password)
+    return created_now
+
+
+def world_and_people(password: str) -> tuple[dict, dict]:
+    """The demo institutions and people, found or created; the workflows' demos use them."""
     with transaction.atomic():
         world = _institutions()
-        people = _people(world, password)
-        if created_now:
-            _consultations(world, people)
-        from imaging.demo import seed_imaging
-
-        seed_imaging()
-    from clinics.followups.demo import seed_followups
-
-    seed_followups()
-    return created_now, password
+        return world, _people(world, password)
 
 
 def _institutions() -> dict:
@@ -138,45 +130,3 @@ def _people(world: dict, password: str) -> dict:
         patients[0].save(update_fields=["user"])
     return {"specialists": specialists, "doctors": doctors, "patients": patients,
             "admin": admin}
-
-
-def _request(doctor, patient, world, specialist, question, urgency="routine"):
-    details = actions.RequestDetails(
-        patient=patient, invited_institution=world["hospital"], specialist=specialist,
-        reason="基层诊疗需上级医院专科意见", clinical_question=question,
-        record_summary="慢病随访中，近期控制不佳，既往史详见病历摘要。", urgency=urgency,
-        proposed_times=[timezone.now() + dt.timedelta(days=1)])
-    consultation = actions.create_request(doctor.user, details)
-    actions.record_consent(doctor.user, consultation, signed_by=patient.name, relation="self",
-                           signed_at=timezone.now() - dt.timedelta(minutes=10),
-                           method="written", recording_allowed=True)
-    return actions.submit_request(doctor.user, consultation)
-
-
-def _consultations(world: dict, people: dict) -> list[Consultation]:
-    doctor = people["doctors"][0]
-    cardio, endo = people["specialists"]["specialist"], people["specialists"]["endo_specialist"]
-    p = people["patients"]
-    # Scheduled between clinic_doctor and specialist for the demo patient: ready for the room.
-    live = _request(doctor, p[0], world, cardio, "血压控制不佳，是否调整降压方案？", "urgent")
-    live = actions.accept(cardio.user, live)
-    live = actions.schedule(cardio.user, live, when=timezone.now() + dt.timedelta(minutes=30))
-    # Waiting in the specialist's worklist.
-    _request(doctor, p[2], world, cardio, "头晕伴血压波动，需评估。")
-    # Completed, with a signed report.
-    done = _request(doctor, p[1], world, endo, "血糖控制不佳，是否起始胰岛素？")
-    done = actions.accept(endo.user, done)
-    done = actions.schedule(endo.user, done, when=timezone.now() + dt.timedelta(minutes=5))
-    done = actions.start(endo.user, done)
-    actions.save_report_draft(endo.user, done, findings="空腹血糖 9.2 mmol/L，HbA1c 8.4%。",
-                              opinion="口服药物控制不佳。",
-                              recommendations="加用基础胰岛素，2周后复诊。")
-    actions.sign_report(endo.user, done)
-    done = actions.complete(endo.user, done)
-    # A draft not yet sent, and one declined.
-    draft = actions.create_request(doctor.user, actions.RequestDetails(
-        patient=p[9], invited_institution=world["hospital"], specialist=endo,
-        reason="血糖波动", clinical_question="调整方案？", record_summary="2型糖尿病5年。"))
-    declined = _request(people["doctors"][1], p[3], world, endo, "足部麻木，是否糖尿病足？")
-    declined = actions.decline(endo.user, declined, reason="请先完成足部检查后再申请。")
-    return [live, done, draft, declined]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-
-from clinics.models import Consent, Consultation, Patient, Report, Staff
+from clinics.models import Patient, Staff
 
 
 def staff_dict(staff: Staff | None) -> dict | None:
@@ -25,38 +23,3 @@ def patient_dict(patient: Patient) -> dict:
                            "diagnosed_on": d.diagnosed_on.isoformat(),
                            "institution": d.institution.name, "in_person": d.in_person}
                           for d in patient.diagnoses.select_related("institution")]}
-
-
-def consultation_dict(c: Consultation) -> dict:
-    try:
-        consent = c.consent
-    except Consent.DoesNotExist:
-        consent = None
-    return {
-        "id": c.pk, "status": c.status, "urgency": c.urgency,
-        "patient": {"id": c.patient_id, "name": c.patient.name, "sex": c.patient.sex,
-                    "date_of_birth": c.patient.date_of_birth.isoformat()},
-        "requested_by": {"id": c.requested_by_id, "name": c.requested_by.real_name,
-                         "licence_number": c.requested_by.licence_number},
-        "inviting_institution": c.inviting_institution.name,
-        "invited_institution": c.invited_institution.name,
-        "invited_department": c.invited_department.name if c.invited_department else None,
-        "specialist": staff_dict(c.specialist),
-        "reason": c.reason, "clinical_question": c.clinical_question,
-        "record_summary": c.record_summary, "proposed_times": list(c.proposed_times),
-        "scheduled_at": c.scheduled_at, "decline_reason": c.decline_reason,
-        "cancel_reason": c.cancel_reason,
-        "consent": None if consent is None else {
-            "signed_by": consent.signed_by, "relation": consent.relation,
-            "signed_at": consent.signed_at.isoformat(), "method": consent.method,
-            "recording_allowed": consent.recording_allowed},
-        "acknowledged_at": c.acknowledged_at, "created_at": c.created_at,
-    }
-
-
-def report_dict(report: Report) -> dict:
-    return {"version": report.version, "author": report.author.real_name,
-            "findings": report.findings, "opinion": report.opinion,
-            "recommendations": report.recommendations, "signed_at": report.signed_at,
-            "signature": base64.b64encode(bytes(report.signature)).decode()
-            if report.signature else None}

@@ -1,35 +1,17 @@
-"""Ed25519 signatures over a canonical serialisation of a consultation report."""
+"""Ed25519 signing keys of doctors, signing and verifying bytes (reports, prescriptions).
+
+Each workflow decides the canonical bytes of what it signs.
+"""
 
 from __future__ import annotations
 
 import base64
-import json
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from clinics.models import Report, Staff
-
-
-def canonical_bytes(report: Report) -> bytes:
-    """The exact bytes that are signed: sorted keys, no spaces, UTF-8, UTC times.
-
-    Every field a reader relies on is inside, so changing any of them breaks the signature.
-    """
-    payload = {
-        "consultation": str(report.consultation_id),
-        "version": report.version,
-        "author": report.author.user.get_username(),
-        "author_name": report.author.real_name,
-        "licence_number": report.author.licence_number,
-        "findings": report.findings,
-        "opinion": report.opinion,
-        "recommendations": report.recommendations,
-        "signed_at": report.signed_at.isoformat() if report.signed_at else None,
-    }
-    return json.dumps(payload, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode("utf-8")
+from clinics.models import Staff
 
 
 def ensure_signing_key(staff: Staff) -> None:
@@ -51,13 +33,12 @@ def sign(staff: Staff, data: bytes) -> bytes:
     return private.sign(data)
 
 
-def verify(report: Report) -> bool:
-    """True when the stored signature matches the report's current content."""
-    if not report.signature or not report.signer_public_key:
+def verify_bytes(public_key: bytes, signature: bytes, data: bytes) -> bool:
+    """True when ``signature`` is ``public_key``'s Ed25519 signature over ``data``."""
+    if not signature or not public_key:
         return False
-    key = Ed25519PublicKey.from_public_bytes(bytes(report.signer_public_key))
     try:
-        key.verify(bytes(report.signature), canonical_bytes(report))
+        Ed25519PublicKey.from_public_bytes(bytes(public_key)).verify(bytes(signature), data)
     except InvalidSignature:
         return False
     return True

@@ -5,11 +5,4 @@ from clinics import views
 app_name = "clinics"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("consultations/", views.consultation_list, name="consultation_list"),
-    path("consultations/new/", views.consultation_new, name="consultation_new"),
-    path("consultations/<uuid:pk>/", views.consultation_detail, name="consultation_detail"),
-    path("consultations/<uuid:pk>/do/<str:step>/", views.consultation_step,
-         name="consultation_step"),
-    path("consultations/<uuid:pk>/report/", views.report_editor, name="report_editor"),
-    path("me/", views.patient_home, name="patient_home"),
 ]

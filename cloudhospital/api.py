@@ -67,9 +67,8 @@ def on_not_found(request, exc):
 
 def _register_routers() -> None:
     """Each app owns a router; adding an app's API is one line here."""
-    from clinics.api import router as clinics_router
-
-    api.add_router("/", clinics_router)
+    api.add_router("/", "clinics.api.router")
+    api.add_router("/", "clinics.consultations.api.router")
     api.add_router("/followups/", "clinics.followups.api.router")
     api.add_router("/", "signaling.api.router")
     api.add_router("/", "imaging.api.router")

@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "cloudhospital.security",
     "cloudhospital.core",
     "clinics",
+    "clinics.consultations",
     "clinics.followups",
     "imaging",
     "signaling",
@@ -98,7 +99,8 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": envstr("CHANNEL_LAYER_BACKEND", "signaling.layers.FastInMemoryChannelLayer"),
+            "BACKEND": envstr("CHANNEL_LAYER_BACKEND",
+                              "cloudhospital.core.layer.FastInMemoryChannelLayer"),
             "CONFIG": {"capacity": 1000, "expiry": 30},
         }
     }
@@ -107,7 +109,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "reminders", "imaging"],
+        "QUEUES": ["default", "reminders"],
     }
 }
 

@@ -17,6 +17,7 @@ urlpatterns = [
     path("followups/", include("clinics.followups.urls")),
     path("", include("imaging.urls")),
     path("", include("signaling.urls")),
+    path("", include("clinics.consultations.urls")),
     path("", include("clinics.urls")),
 ]
 

@@ -9,7 +9,7 @@ import uuid
 from ninja import Router, Schema
 from ninja import Status as HttpStatus
 
-from clinics import actions
+from clinics.consultations import actions
 from clinics.models import Institution
 from cloudhospital.core.errors import NotFound
 from cloudhospital.security import audit

@@ -8,6 +8,12 @@ from imaging.models import RemoteAE
 DEMO_AE = "DEMO_CT"
 
 
+def seed_demo(password: str) -> bool:
+    """Called by cloudhospital/core/demo.py after the people exist; adds no accounts."""
+    seed_imaging()
+    return False
+
+
 def seed_imaging(clinic_doctor_username: str = "clinic_doctor") -> RemoteAE | None:
     """Register DEMO_CT (idempotent) to the grassroots centre of ``clinic_doctor``."""
     staff = Staff.objects.filter(user__username=clinic_doctor_username).first()

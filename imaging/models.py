@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from clinics.models import Consultation, Institution, Staff
+from clinics.consultations.models import Consultation
+from clinics.models import Institution, Staff
 
 
 class Source(models.TextChoices):

@@ -19,8 +19,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from clinics.access import staff_of, visible_consultations
-from clinics.models import OPEN_STATUSES, Consultation, Institution, Role
+from clinics.access import staff_of
+from clinics.consultations.access import visible_consultations
+from clinics.consultations.models import OPEN_STATUSES, Consultation
+from clinics.models import Institution, Role
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 from imaging import deid, ingest, store

@@ -17,8 +17,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinics import actions
-from clinics.access import staff_of, visible_consultations
+from clinics.access import staff_of
+from clinics.consultations import actions
+from clinics.consultations.access import visible_consultations
 from clinics.models import Institution, Role
 from cloudhospital.core.errors import DomainError, NotFound
 from imaging import render as rendering
@@ -96,7 +97,7 @@ def attach(request, study_uid):
         return _error_page(request, exc if isinstance(exc, DomainError)
                            else NotFound("no such consultation"))
     messages.success(request, _("Study attached; the consultation's specialist can read it."))
-    return redirect("clinics:consultation_detail", pk=consultation.pk)
+    return redirect("consultations:consultation_detail", pk=consultation.pk)
 
 
 @login_required

@@ -19,7 +19,7 @@ import time
 
 from channels.layers import InMemoryChannelLayer
 
-from signaling.layers import FastInMemoryChannelLayer
+from cloudhospital.core.layer import FastInMemoryChannelLayer
 
 FRAME = {"type": "relay", "frame": {"type": "offer", "from": "a" * 16, "sdp": "v=0\r\n" * 600}}
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 from django.conf import settings
 from ninja import Router, Schema
 
-from clinics import actions
 from cloudhospital.core.errors import Conflict
 from cloudhospital.security import audit
 from cloudhospital.security.tokens import issue_ticket
-from signaling import recorder, rooms
-from signaling.consent import set_recording_consent
+from signaling import rooms
 
-router = Router(tags=["live consultation"])
+router = Router(tags=["live rooms"])
 
 
 class ErrorOut(Schema):
@@ -47,32 +45,7 @@ def ticket_for(request, kind: str, object_id: str) -> dict:
             "ws_path": f"/ws/{kind}s/{object_id}/signal/"}
 
 
-@router.post("/consultations/{consultation_id}/signaling-ticket", response=ANSWERS)
-def consultation_ticket(request, consultation_id: str):
-    return ticket_for(request, "consultation", consultation_id)
-
-
-@router.post("/visits/{visit_id}/signaling-ticket", response=ANSWERS)
-def visit_ticket(request, visit_id: str):
-    return ticket_for(request, "visit", visit_id)
-
-
-class RecordingConsentIn(Schema):
-    allowed: bool
-
-
-class RecordingConsentOut(Schema):
-    allowed: bool
-    recording_permitted: bool
-
-
-@router.post("/consultations/{consultation_id}/recording-consent",
-             response={200: RecordingConsentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
-def recording_consent(request, consultation_id: str, payload: RecordingConsentIn):
-    """A doctor gives or withdraws their own consent to recording the consultation."""
-    consultation = actions.get_consultation(request.user, consultation_id, request=request,
-                                            audit_read=False)
-    consent = set_recording_consent(request.user, consultation, allowed=payload.allowed,
-                                    request=request)
-    return {"allowed": consent.allowed,
-            "recording_permitted": recorder.recording_permitted(consultation)}
+@router.post("/{kind}s/{object_id}/signaling-ticket", response=ANSWERS)
+def signaling_ticket(request, kind: str, object_id: str):
+    """A ticket for the room of any registered kind (``consultations``, ``visits``, ...)."""
+    return ticket_for(request, kind, object_id)

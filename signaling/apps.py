@@ -5,10 +5,4 @@ from django.utils.translation import gettext_lazy as _
 
 class SignalingConfig(AppConfig):
     name = "signaling"
-    verbose_name = _("Live consultation")
-
-    def ready(self) -> None:
-        from signaling.consultation_rooms import resolve_consultation
-        from signaling.rooms import register_room_kind
-
-        register_room_kind("consultation", resolve_consultation)
+    verbose_name = _("Live rooms")

@@ -1,4 +1,4 @@
-"""Who was in which room when, the doctors' recording consent, and the recordings.
+"""Who was in which room when, and the recordings.
 
 Rooms are identified by a key (``"consultation:<uuid>"``, ``"visit:<id>"``) rather than a
 foreign key, so that any registered room kind keeps its join/leave record here.
@@ -9,8 +9,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-from clinics.models import Consultation, Staff
 
 
 class Attendance(models.Model):
@@ -39,29 +37,13 @@ class Attendance(models.Model):
         return f"{self.display_name} in {self.room_key}"
 
 
-class RecordingConsent(models.Model):
-    """A doctor's own consent to record a consultation (the patient's is on Consent)."""
-
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
-                                     related_name="recording_consents")
-    staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
-    allowed = models.BooleanField(_("allows recording"), default=False)
-    given_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name = _("recording consent")
-        constraints = [models.UniqueConstraint(fields=["consultation", "staff"],
-                                               name="one_recording_consent_per_staff")]
-
-    def __str__(self) -> str:
-        return f"{self.staff} {'allows' if self.allowed else 'refuses'} recording"
-
-
 class Recording(models.Model):
-    """An encrypted recording of a consultation (AES-GCM envelope on disk)."""
+    """An encrypted recording of one participant in a room (AES-GCM envelope on disk).
 
-    consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE,
-                                     related_name="recordings")
+    Keyed by the room like Attendance, so signaling needs no workflow's model.
+    """
+
+    room_key = models.CharField(max_length=100, db_index=True)
     path = models.CharField(max_length=500)
     media_type = models.CharField(max_length=50, default="video/x-matroska")
     size = models.BigIntegerField(default=0)
@@ -74,4 +56,4 @@ class Recording(models.Model):
         ordering = ["-finished_at"]
 
     def __str__(self) -> str:
-        return f"recording of {self.consultation_id} ({self.size} bytes)"
+        return f"recording of {self.room_key} ({self.size} bytes)"

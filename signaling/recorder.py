@@ -1,14 +1,15 @@
 """The consented recorder: a server-side aiortc peer that records each participant.
 
-It joins only when :func:`recording_permitted` holds (the patient's consent on
-clinics.Consent and both doctors' RecordingConsent), and the room resolver refuses its
-service account otherwise, so there is no way round the check. Each remote participant's
-audio and video go to a Matroska file in a private temporary directory; when the peer
-leaves (or the recorder stops) the file is encrypted with the active key
-(cloudhospital.security.crypto.encrypt, bound to the consultation id), written under
+Signaling brings it in when the room's descriptor says recording is consented
+(``RoomDescriptor.record_when``, decided by the workflow, e.g.
+clinics/consultations/consent.py), and the room's resolver refuses its service account
+otherwise, so there is no way round the check. Each remote participant's audio and video
+go to a Matroska file in a private temporary directory; when the peer leaves (or the
+recorder stops) the file is encrypted with the active key
+(cloudhospital.security.crypto.encrypt, bound to the room key), written under
 DATA_DIR/recordings, the plaintext is deleted, and a Recording row is attached.
 
-    python -m signaling.recorder --server http://127.0.0.1:8000 --consultation ID
+    python -m signaling.recorder --server http://127.0.0.1:8000 --room consultation:ID
 """
 
 from __future__ import annotations
@@ -29,22 +30,11 @@ from pathlib import Path
 from aiortc.contrib.media import MediaRecorder
 from asgiref.sync import sync_to_async
 
+from cloudhospital.core.rooms import RECORDER_USERNAME, is_recorder
+
 log = logging.getLogger("signaling.recorder")
-RECORDER_USERNAME = "system-recorder"
+__all__ = ["is_recorder", "launch", "read_recording", "record", "recorder_user", "store"]
 IDLE_SECONDS = 5.0
-
-
-def recording_permitted(consultation) -> bool:
-    """The patient and both doctors agreed to recording this consultation."""
-    from clinics.models import Consent
-    from signaling.models import RecordingConsent
-
-    patient = Consent.objects.filter(consultation=consultation, recording_allowed=True).exists()
-    doctors = {consultation.requested_by_id, consultation.specialist_id}
-    agreed = set(RecordingConsent.objects.filter(consultation=consultation, allowed=True,
-                                                 staff_id__in=doctors)
-                 .values_list("staff_id", flat=True))
-    return patient and None not in doctors and agreed == doctors
 
 
 def recorder_user():
@@ -57,11 +47,7 @@ def recorder_user():
     return user
 
 
-def is_recorder(user) -> bool:
-    return getattr(user, "username", None) == RECORDER_USERNAME
-
-
-def launch(consultation_id: str, server: str) -> bool:
+def launch(room_key: str, server: str) -> bool:
     """Start a recorder process for the room unless one started in the last minute.
 
     ``cache.add`` is atomic, and the cache is Redis whenever several daphnes share a
@@ -69,20 +55,19 @@ def launch(consultation_id: str, server: str) -> bool:
     """
     from django.core.cache import cache
 
-    if not cache.add(f"signaling:recorder-launch:{consultation_id}", 1, timeout=60):
+    if not cache.add(f"signaling:recorder-launch:{room_key}", 1, timeout=60):
         return False
     subprocess.Popen([sys.executable, "-m", "signaling.recorder", "--server", server,
-                      "--consultation", consultation_id], start_new_session=True,
+                      "--room", room_key], start_new_session=True,
                      stdin=subprocess.DEVNULL)
-    log.info("recorder launched for consultation %s", consultation_id)
+    log.info("recorder launched for room %s", room_key)
     return True
 
 
-def store(consultation_id: str, plain: Path, started_at: dt.datetime):
-    """Encrypt ``plain`` at rest, attach it to the consultation, delete the plaintext."""
+def store(room_key: str, plain: Path, started_at: dt.datetime):
+    """Encrypt ``plain`` at rest, attach it to the room, delete the plaintext."""
     from django.conf import settings
 
-    from clinics.models import Consultation
     from cloudhospital.security import audit
     from cloudhospital.security.crypto import encrypt
     from signaling.models import Recording
@@ -91,20 +76,20 @@ def store(consultation_id: str, plain: Path, started_at: dt.datetime):
     plain.unlink()
     if not data:
         return None
-    consultation = Consultation.objects.get(pk=consultation_id)
+    kind, _, object_id = room_key.partition(":")
     folder = Path(settings.DATA_DIR) / "recordings"
     folder.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(data).hexdigest()
-    target = folder / f"{consultation_id}-{digest[:16]}.mkv.enc"
+    target = folder / f"{kind}-{object_id}-{digest[:16]}.mkv.enc"
     tmp = target.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(encrypt(data, associated_data=str(consultation_id).encode()))
+        fh.write(encrypt(data, associated_data=room_key.encode()))
     os.replace(tmp, target)
-    recording = Recording.objects.create(consultation=consultation, path=str(target),
+    recording = Recording.objects.create(room_key=room_key, path=str(target),
                                          size=len(data), sha256=digest, started_at=started_at)
-    audit.record(recorder_user(), "recording.store", consultation, size=len(data),
-                 recording=recording.pk)
+    audit.record(recorder_user(), "recording.store", object_type=f"room.{kind}",
+                 object_id=object_id, size=len(data), recording=recording.pk)
     return recording
 
 
@@ -113,7 +98,7 @@ def read_recording(recording) -> bytes:
     from cloudhospital.security.crypto import decrypt
 
     return decrypt(Path(recording.path).read_bytes(),
-                   associated_data=str(recording.consultation_id).encode())
+                   associated_data=recording.room_key.encode())
 
 
 def _client_class():
@@ -124,16 +109,18 @@ def _client_class():
     class RecorderClient(RoomClient):
         """Receives only; one MediaRecorder per remote participant."""
 
-        def __init__(self, server: str, consultation_id: str, loopback: bool = False):
-            super().__init__(server, consultation_id, "", media=MediaSource(audio=False),
+        def __init__(self, server: str, room_key: str, loopback: bool = False):
+            kind, _, object_id = room_key.partition(":")
+            super().__init__(server, object_id, "", kind=kind, media=MediaSource(audio=False),
                              loopback=loopback)
+            self.room_key = room_key
             self.workdir = Path(tempfile.mkdtemp(prefix="recorder-"))
             self.recorders: dict[str, tuple[MediaRecorder, Path, dt.datetime]] = {}
             self.stored = 0
             self.idle_since = time.monotonic()
 
         async def get_ticket(self) -> dict:
-            return await sync_to_async(_ticket)(self.object_id)
+            return await sync_to_async(ticket_for_recorder)(self.room_key)
 
         def add_media(self, pc: RTCPeerConnection) -> None:
             pc.addTransceiver("audio", direction="recvonly")
@@ -158,7 +145,7 @@ def _client_class():
                 with contextlib.suppress(Exception):  # a never-started recorder has no file
                     await recorder.stop()
                 if path.exists():
-                    await sync_to_async(store)(self.object_id, path, started)
+                    await sync_to_async(store)(self.room_key, path, started)
                     self.stored += 1
 
         async def handle(self, frame: dict) -> None:
@@ -169,18 +156,18 @@ def _client_class():
     return RecorderClient
 
 
-def _ticket(consultation_id: str) -> dict:
+def ticket_for_recorder(room_key: str) -> dict:
     from cloudhospital.security.tokens import issue_ticket
 
-    key = f"consultation:{consultation_id}"
-    return {"ticket": issue_ticket(recorder_user(), key),
-            "ws_path": f"/ws/consultations/{consultation_id}/signal/"}
+    kind, _, object_id = room_key.partition(":")
+    return {"ticket": issue_ticket(recorder_user(), room_key),
+            "ws_path": f"/ws/{kind}s/{object_id}/signal/"}
 
 
-async def record(server: str, consultation_id: str, *, max_seconds: float = 4 * 3600,
+async def record(server: str, room_key: str, *, max_seconds: float = 4 * 3600,
                  loopback: bool = False) -> int:
     """Record until the room has been empty of others for IDLE_SECONDS; returns files stored."""
-    client = _client_class()(server, consultation_id, loopback=loopback)
+    client = _client_class()(server, room_key, loopback=loopback)
     runner = asyncio.ensure_future(client.run())
     deadline = time.monotonic() + max_seconds
     while not runner.done() and time.monotonic() < deadline:
@@ -192,7 +179,7 @@ async def record(server: str, consultation_id: str, *, max_seconds: float = 4 * 
     await client.stop()
     with contextlib.suppress(Exception):
         await asyncio.wait_for(runner, 5)
-    log.info("recorder for %s stored %d file(s); close code %s", consultation_id,
+    log.info("recorder for %s stored %d file(s); close code %s", room_key,
              client.stored, client.close_code)
     return client.stored
 
@@ -200,7 +187,7 @@ async def record(server: str, consultation_id: str, *, max_seconds: float = 4 * 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m signaling.recorder")
     parser.add_argument("--server", required=True)
-    parser.add_argument("--consultation", required=True)
+    parser.add_argument("--room", required=True, help="the room key, <kind>:<id>")
     parser.add_argument("--max-seconds", type=float, default=4 * 3600)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
@@ -215,7 +202,7 @@ def main(argv=None) -> int:
     loopback = settings.RECORDER_LOOPBACK_ONLY
     if loopback:
         loopback_only()
-    stored = asyncio.run(record(args.server, args.consultation, max_seconds=args.max_seconds,
+    stored = asyncio.run(record(args.server, args.room, max_seconds=args.max_seconds,
                                 loopback=loopback))
     return 0 if stored else 1
 

@@ -1,102 +1,32 @@
-"""Who may join which room, who is in it, and the join/leave record.
+"""Who is in which room, and the join/leave record.
 
-A room is owned by some object (a consultation, a follow-up visit, ...). Each kind of
-owner registers a *resolver* that answers, for a user and an object id, whether and how
-that user may join. The consumer, the ticket API and the room page know nothing about
-consultations; they only call :func:`resolve`.
+Who may join is the room kind's business (cloudhospital/core/rooms.py, registered by
+each workflow); this module records stays and brings in the consented recorder.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from cloudhospital.core.errors import NotFound
+from cloudhospital.core.rooms import (
+    RECORDER_ROLE,
+    Present,
+    RoomDescriptor,
+    is_recorder,
+    register_room_kind,
+    registered_kinds,
+    resolve,
+    unregister_room_kind,
+)
 from cloudhospital.security import audit
+from signaling import recorder
 from signaling.models import Attendance
 
-
-@dataclass(frozen=True)
-class Present:
-    """Someone in the room, as the on-join hook sees them."""
-
-    user_id: int
-    role: str
-
-
-@dataclass(frozen=True)
-class RoomDescriptor:
-    """What a resolver answers for one user and one room-owning object.
-
-    - ``key``: the room's identity, ``"<kind>:<object id>"``; tickets are bound to it.
-    - ``role`` / ``name``: how this user appears to the others (``peer_id``, role, name).
-    - ``open``: whether the room accepts joins now (e.g. the consultation is scheduled or
-      in progress). A closed room refuses the socket with 4403.
-    - ``on_join(user, present)``: called after the join is recorded, inside a
-      transaction, with everyone now present (``Present`` list, this user included); a
-      consultation uses it to start once both sides are in. May be ``None``.
-    - ``after_join(present, server_url)``: called after the join is committed, with
-      everyone present and the base URL of the server the socket came in on (for
-      server-side peers such as the recorder). May be ``None``.
-    - ``audit_object``: the model instance join/leave audit entries point at.
-    """
-
-    key: str
-    role: str
-    name: str
-    open: bool
-    on_join: Callable[[Any, list[Present]], None] | None = None
-    after_join: Callable[[list[Present], str], None] | None = None
-    audit_object: Any = None
-    extra: dict = field(default_factory=dict)
-
-
-Resolver = Callable[[Any, str], RoomDescriptor]
-_RESOLVERS: dict[str, Resolver] = {}
-
-
-def register_room_kind(kind: str, resolver: Resolver) -> None:
-    """Let rooms of ``kind`` be joined at ``/ws/<kind>s/<id>/signal/`` and friends.
-
-    Contract for ``resolver(user, object_id) -> RoomDescriptor``:
-
-    - ``user`` is an authenticated user; ``object_id`` is the raw string from the URL
-      (validate it yourself: a malformed id is ``NotFound``).
-    - Raise ``cloudhospital.core.errors.NotFound`` when the object does not exist *or the
-      user may not know it exists* (socket closes 4404, API answers 404).
-    - Raise ``cloudhospital.core.errors.NotAllowed`` when the user can see it but is not a
-      participant (4403 / 403).
-    - Otherwise return a :class:`RoomDescriptor` whose ``key`` is ``f"{kind}:{object_id}"``
-      in a canonical form, with ``open`` false when joining is not possible right now.
-    - It runs in a worker thread with database access; it must not write (the on-join
-      hook is where writes belong) and should be quick: it runs for every ticket and
-      every socket.
-
-    Registering the same kind twice replaces the resolver (handy in tests); call this
-    from your ``AppConfig.ready()``. The "visit" kind is routed already
-    (``/ws/visits/<id>/signal/``, ``/visits/<id>/room/``,
-    ``POST /api/v1/visits/<id>/signaling-ticket``) and answers 4404 until registered.
-    """
-    if not kind.isidentifier():
-        raise ValueError(f"room kind must be an identifier, got {kind!r}")
-    _RESOLVERS[kind] = resolver
-
-
-def registered_kinds() -> set[str]:
-    return set(_RESOLVERS)
-
-
-def resolve(kind: str, user, object_id: str) -> RoomDescriptor:
-    """The room ``user`` would join, or NotFound / NotAllowed."""
-    resolver = _RESOLVERS.get(kind)
-    if resolver is None:
-        raise NotFound(f"no room kind {kind!r}")
-    return resolver(user, str(object_id))
+__all__ = ["Present", "RoomDescriptor", "is_recorder", "join", "leave", "present_in",
+           "register_room_kind", "registered_kinds", "resolve", "unregister_room_kind"]
 
 
 def present_in(room_key: str) -> list[Attendance]:
@@ -118,8 +48,9 @@ def join(user, room: RoomDescriptor, channel_name: str, address: str | None = No
         present = [Present(a.user_id, a.role) for a in here]
         if room.on_join is not None:
             room.on_join(user, present)
-    if room.after_join is not None:
-        room.after_join(present, server_url)
+    if (room.record_when is not None and RECORDER_ROLE not in {p.role for p in present}
+            and room.record_when(present)):
+        recorder.launch(room.key, server_url)
     return me, [a for a in here if a.pk != me.pk]
 
 

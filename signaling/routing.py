@@ -1,7 +1,7 @@
 """WebSocket routes owned by the signaling app: one consumer for every room kind.
 
-``/ws/consultations/<id>/signal/`` and ``/ws/visits/<id>/signal/`` differ only in the
-kind their resolver is looked up by (see signaling/rooms.py).
+``/ws/<kind>s/<id>/signal/``: the kind names the resolver a workflow registered
+(cloudhospital/core/rooms.py).
 """
 
 from django.urls import re_path

@@ -1,13 +1,12 @@
 """Room pages for every room kind, and the room script."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from signaling import views
 
 app_name = "signaling"
 urlpatterns = [
-    path("consultations/<uuid:object_id>/room/", views.room, {"kind": "consultation"},
-         name="consultation_room"),
-    path("visits/<str:object_id>/room/", views.room, {"kind": "visit"}, name="visit_room"),
+    # /<kind>s/<id>/room/ for every registered room kind (consultations, visits, ...).
+    re_path(r"^(?P<kind>[a-z][a-z_]*)s/(?P<object_id>[^/]+)/room/$", views.room, name="room"),
     path("signaling/room.js", views.room_script, name="room_script"),
 ]

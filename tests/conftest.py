@@ -109,7 +109,7 @@ def world(db):
 
 def advance(world, consultation, to: str):
     """Walk a consultation through the real workflow up to status ``to``."""
-    from clinics import actions
+    from clinics.consultations import actions
 
     order = ["draft", "requested", "accepted", "scheduled", "in_progress", "completed"]
     steps = {
@@ -133,7 +133,7 @@ def advance(world, consultation, to: str):
 @pytest.fixture
 def consultation_at(world):
     """``consultation_at("scheduled")``: alice's consultation for pat, addressed to sam."""
-    from clinics import actions
+    from clinics.consultations import actions
 
     def make(status: str = "draft"):
         draft = actions.create_request(world.alice.user, actions.RequestDetails(

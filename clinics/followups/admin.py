@@ -1,7 +1,6 @@
 from django.contrib import admin
-from django.utils.translation import gettext_lazy as _
 
-from clinics.followups import jobs, models
+from clinics.followups import models
 
 
 @admin.register(models.FollowUpPlan)
@@ -36,15 +35,3 @@ class VisitAdmin(admin.ModelAdmin):
 @admin.register(models.SmsMessage)
 class SmsMessageAdmin(admin.ModelAdmin):
     list_display = ["dedupe_key", "phone_last4", "backend", "created_at"]
-
-
-@admin.register(models.ParkedJob)
-class ParkedJobAdmin(admin.ModelAdmin):
-    list_display = ["task_path", "attempts", "error", "parked_at", "resolved_at"]
-    list_filter = ["resolved_at"]
-    actions = ["requeue"]
-
-    @admin.action(description=_("Queue again with fresh attempts"))
-    def requeue(self, request, queryset):
-        for parked in queryset.filter(resolved_at__isnull=True):
-            jobs.requeue_parked(parked)

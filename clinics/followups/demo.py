@@ -23,6 +23,12 @@ from clinics.models import CloudClinic, Patient, Staff
 WEEKLY = [(dt.time(8, 30), dt.time(11, 30)), (dt.time(14, 0), dt.time(16, 30))]
 
 
+def seed_demo(password: str) -> bool:
+    """Called by cloudhospital/core/demo.py after the people exist; adds no accounts."""
+    seed_followups()
+    return False
+
+
 def seed_followups() -> dict:
     doctor = Staff.objects.filter(user__username="clinic_doctor").first()
     patient = Patient.objects.filter(user__username="patient").first()

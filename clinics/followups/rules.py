@@ -131,9 +131,3 @@ def expected_wait_minutes(position: int, slot_start: dt.datetime, now: dt.dateti
     ahead = max(position - 1, 0) * slot_minutes
     until_slot = max((slot_start - now).total_seconds() / 60, 0)
     return int(round(max(ahead, until_slot)))
-
-
-def retry_delay(attempt: int) -> dt.timedelta:
-    """Back-off before retry ``attempt + 1``: base, 2x, 4x, ... capped at one hour."""
-    seconds = settings.FOLLOWUP_JOB_BACKOFF_SECONDS * (2 ** max(attempt - 1, 0))
-    return dt.timedelta(seconds=min(seconds, 3600))

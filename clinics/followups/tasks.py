@@ -1,8 +1,8 @@
 """The follow-up jobs, run by ``manage.py db_worker`` (django.tasks + django-tasks-db).
 
-Each job is at-least-once (see jobs.py) and idempotent in effect: reminders and offers
-go through notify.notify with a dedupe key, state changes are conditional updates, and
-the next visit is guarded by the ``one_open_visit_per_plan`` constraint.
+Each job is at-least-once (see cloudhospital/core/jobs.py) and idempotent in effect:
+reminders and offers go through notify.notify with a dedupe key, state changes are
+conditional updates, and the next visit is guarded by the ``one_open_visit_per_plan`` constraint.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinics.followups import booking, jobs, notify, rules, schedules, visits
+from clinics.followups import booking, notify, rules, schedules, visits
 from clinics.followups.models import (
     FollowUpPlan,
     PlanStatus,
@@ -24,6 +24,7 @@ from clinics.followups.models import (
     VisitStatus,
 )
 from clinics.models import Staff
+from cloudhospital.core import jobs
 
 log = logging.getLogger(__name__)
 

@@ -18,6 +18,7 @@ from clinics.followups.models import FollowUpPlan, Slot, Visit, VisitStatus
 from clinics.models import Staff
 from cloudhospital.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from cloudhospital.core.events import send_event_on_commit
+from cloudhospital.core.rooms import RoomDescriptor
 from cloudhospital.security import audit
 
 
@@ -215,11 +216,9 @@ def mark_no_show(visit_id: int, slot_id: int, now: dt.datetime | None = None) ->
 
 
 def visit_room(user, object_id: str):
-    """Room resolver for ``signaling.rooms.register_room_kind("visit", ...)`` (see its
-    contract): the patient and the visit's doctor may join once the doctor has called
-    the patient in; staff who can see the visit but are not in it are refused."""
-    from signaling.rooms import RoomDescriptor
-
+    """Room resolver for ``register_room_kind("visit", ...)`` (cloudhospital/core/rooms.py,
+    see its contract): the patient and the visit's doctor may join once the doctor has
+    called the patient in; staff who can see the visit but are not in it are refused."""
     if not str(object_id).isdigit():
         raise NotFound("no such visit")
     visit = booking.visible_visits(user).filter(pk=int(object_id)).first()

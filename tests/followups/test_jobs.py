@@ -12,15 +12,10 @@ import sys
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from clinics.followups import booking, jobs, rules, tasks, visits
-from clinics.followups.models import (
-    Notification,
-    ParkedJob,
-    SmsMessage,
-    Visit,
-    VisitStatus,
-    WorkerProcess,
-)
+from clinics.followups import booking, rules, tasks, visits
+from clinics.followups.models import Notification, SmsMessage, Visit, VisitStatus
+from cloudhospital.core import jobs
+from cloudhospital.core.models import ParkedJob, WorkerProcess
 from tests.followups.conftest import jobs_of, run_ready_jobs
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from clinics.followups import rules
 from clinics.followups.rules import Readings
+from cloudhospital.core import jobs
 
 T0 = dt.datetime(2026, 3, 2, 2, 0, tzinfo=dt.UTC)
 
@@ -99,5 +100,5 @@ def test_expected_wait_counts_people_ahead_but_never_before_the_slot():
 
 def test_retries_back_off_exponentially_up_to_an_hour(settings):
     settings.FOLLOWUP_JOB_BACKOFF_SECONDS = 30
-    assert [rules.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
-    assert rules.retry_delay(20).total_seconds() == 3600
+    assert [jobs.retry_delay(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert jobs.retry_delay(20).total_seconds() == 3600

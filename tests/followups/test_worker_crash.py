@@ -19,8 +19,9 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from clinics.followups import booking, jobs, tasks
+from clinics.followups import booking, tasks
 from clinics.followups.models import Notification, SmsMessage
+from cloudhospital.core import jobs
 from tests.conftest import ROOT
 
 

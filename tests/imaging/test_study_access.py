@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clinics.models import Consultation
+from clinics.consultations.models import Consultation
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from imaging import sharing
 
@@ -53,7 +53,7 @@ def test_attaching_grants_the_consultation_specialist_only(world, ct_study, clie
 def test_a_specialist_of_another_consultation_is_refused(world, ct_study, client_for,
                                                          consultation_at):
     """tom is the specialist of a consultation too, but not of the one holding the study."""
-    from clinics import actions
+    from clinics.consultations import actions
 
     ds = ct_study[0]
     mine = consultation_at("scheduled")

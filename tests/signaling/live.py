@@ -13,9 +13,9 @@ SCHEDULE = """
 import datetime as dt
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from clinics import actions
+from clinics.consultations import actions
 from clinics.models import Patient
-from signaling.models import RecordingConsent
+from clinics.consultations.models import RecordingConsent
 U = get_user_model()
 doc, sp = U.objects.get(username="clinic_doctor"), U.objects.get(username="specialist")
 patient = Patient.objects.filter(home_institution=doc.staff.institution).first()

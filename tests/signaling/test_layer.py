@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from channels.exceptions import ChannelFull
 
-from signaling.layers import FastInMemoryChannelLayer
+from cloudhospital.core.layer import FastInMemoryChannelLayer
 
 
 @pytest.fixture
@@ -72,7 +72,7 @@ async def test_a_full_member_does_not_stop_the_group(layer):
 async def test_an_expired_message_is_dropped_and_its_channel_leaves_its_groups(monkeypatch):
     layer = FastInMemoryChannelLayer(expiry=10, capacity=10)
     now = [1000.0]
-    monkeypatch.setattr("signaling.layers.time.time", lambda: now[0])
+    monkeypatch.setattr("cloudhospital.core.layer.time.time", lambda: now[0])
     await layer.group_add("room", "peer.dead")
     await layer.send("peer.dead", {"type": "old"})
     now[0] += 11
@@ -84,7 +84,7 @@ async def test_an_expired_message_is_dropped_and_its_channel_leaves_its_groups(m
 async def test_an_old_group_membership_expires_when_the_group_is_used(monkeypatch):
     layer = FastInMemoryChannelLayer(expiry=10, group_expiry=100, capacity=10)
     now = [1000.0]
-    monkeypatch.setattr("signaling.layers.time.time", lambda: now[0])
+    monkeypatch.setattr("cloudhospital.core.layer.time.time", lambda: now[0])
     await layer.group_add("room", "peer.old")
     now[0] += 101
     await layer.group_add("room", "peer.new")
@@ -96,8 +96,8 @@ async def test_an_old_group_membership_expires_when_the_group_is_used(monkeypatc
 async def test_the_idle_sweep_drops_expired_unread_channels(monkeypatch):
     layer = FastInMemoryChannelLayer(expiry=10, capacity=10)
     wall, mono = [1000.0], [50.0]
-    monkeypatch.setattr("signaling.layers.time.time", lambda: wall[0])
-    monkeypatch.setattr("signaling.layers.time.monotonic", lambda: mono[0])
+    monkeypatch.setattr("cloudhospital.core.layer.time.time", lambda: wall[0])
+    monkeypatch.setattr("cloudhospital.core.layer.time.monotonic", lambda: mono[0])
     layer._next_sweep = mono[0] + 10
     for n in range(50):
         await layer.send(f"peer.{n}", {"type": "never read"})

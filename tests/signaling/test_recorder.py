@@ -15,7 +15,7 @@ INSPECT = """
 import json, tempfile, av
 from signaling.models import Attendance, Recording
 from signaling.recorder import read_recording
-rows = list(Recording.objects.filter(consultation_id="%(id)s"))
+rows = list(Recording.objects.filter(room_key="consultation:%(id)s"))
 out = {"recordings": [], "recorder_joined": Attendance.objects.filter(
     room_key="consultation:%(id)s", role="recorder").exists()}
 for row in rows:

@@ -178,8 +178,7 @@ async def test_repeated_bad_frames_close_only_the_sender(world, consultation_at,
 
 @database_sync_to_async
 def give_recording_consent(world, consultation, doctors=("alice", "sam")):
-    from clinics.models import Consent
-    from signaling.models import RecordingConsent
+    from clinics.consultations.models import Consent, RecordingConsent
 
     Consent.objects.filter(consultation=consultation).update(recording_allowed=True)
     for name in doctors:
@@ -225,7 +224,7 @@ async def test_with_everyones_consent_the_recorder_is_launched_and_admitted(
     alice, _ = await sockets.join(world.alice.user, consultation)
     assert launches == [], "one side alone is not a consultation yet"
     sam, _ = await sockets.join(world.sam.user, consultation)
-    assert launches == [(str(consultation.pk), "http://127.0.0.1:80")]
+    assert launches == [(f"consultation:{consultation.pk}", "http://127.0.0.1:80")]
     robot = await database_sync_to_async(recorder_user)()
     recorder, welcome = await sockets.join(robot, consultation)
     assert {p["role"] for p in welcome["peers"]} == {"clinic_doctor", "specialist"}

@@ -71,12 +71,12 @@ def visit_resolver(user, object_id):
 
 @pytest.fixture
 def visit_kind():
-    previous = rooms._RESOLVERS.pop("visit", None)
+    previous = rooms.unregister_room_kind("visit")
     rooms.register_room_kind("visit", visit_resolver)
     yield
-    rooms._RESOLVERS.pop("visit")
+    rooms.unregister_room_kind("visit")
     if previous is not None:
-        rooms._RESOLVERS["visit"] = previous
+        rooms.register_room_kind("visit", previous)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -134,7 +134,7 @@ def test_no_ice_servers_by_default_and_stun_turn_from_settings(settings):
 @pytest.mark.django_db
 def test_each_doctor_gives_their_own_recording_consent_and_outsiders_cannot(
         world, consultation_at):
-    from clinics.models import Consent
+    from clinics.consultations.models import Consent
 
     consultation = consultation_at("scheduled")
     Consent.objects.filter(consultation=consultation).update(recording_allowed=True)
@@ -158,8 +158,7 @@ def test_each_doctor_gives_their_own_recording_consent_and_outsiders_cannot(
 
 @pytest.mark.django_db
 def test_recording_needs_the_patients_consent_too(world, consultation_at):
-    from signaling.consent import set_recording_consent
-    from signaling.recorder import recording_permitted
+    from clinics.consultations.consent import recording_permitted, set_recording_consent
 
     consultation = consultation_at("scheduled")
     set_recording_consent(world.alice.user, consultation, allowed=True)
@@ -180,9 +179,9 @@ def test_a_recorder_is_launched_at_most_once_a_minute_per_consultation(monkeypat
 
     spawned = []
     monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: spawned.append(argv))
-    cache.delete("signaling:recorder-launch:c1")
-    assert recorder.launch("c1", "http://127.0.0.1:8000")
-    assert not recorder.launch("c1", "http://127.0.0.1:8000")
+    cache.delete("signaling:recorder-launch:consultation:c1")
+    assert recorder.launch("consultation:c1", "http://127.0.0.1:8000")
+    assert not recorder.launch("consultation:c1", "http://127.0.0.1:8000")
     assert spawned == [[spawned[0][0], "-m", "signaling.recorder", "--server",
-                        "http://127.0.0.1:8000", "--consultation", "c1"]]
-    cache.delete("signaling:recorder-launch:c1")
+                        "http://127.0.0.1:8000", "--room", "consultation:c1"]]
+    cache.delete("signaling:recorder-launch:consultation:c1")

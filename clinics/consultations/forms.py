@@ -1,11 +1,12 @@
-"""Forms for the pages; validation beyond field types lives in ``clinics.actions``."""
+"""Forms for the pages; validation beyond field types lives in ``clinics.consultations.actions``."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinics.models import ConsentMethod, Department, Institution, Relation, Role, Staff, Urgency
+from clinics.consultations.models import ConsentMethod, Relation, Urgency
+from clinics.models import Department, Institution, Role, Staff
 
 
 class RequestForm(forms.Form):

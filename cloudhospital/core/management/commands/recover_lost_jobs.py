@@ -1,4 +1,4 @@
-"""Put task rows whose worker died back in the queue (see clinics/followups/jobs.py).
+"""Put task rows whose worker died back in the queue (see cloudhospital/core/jobs.py).
 
 django-tasks-db leaves a job RUNNING forever when its worker is killed mid-job. Run this
 after a worker crash or from a deploy's restart hook; the periodic follow-up scan runs
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from clinics.followups.jobs import recover_lost_jobs
+from cloudhospital.core.jobs import recover_lost_jobs
 
 
 class Command(BaseCommand):

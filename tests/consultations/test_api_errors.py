@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from clinics.models import Consultation
+from clinics.consultations.models import Consultation
 
 
 @pytest.mark.parametrize("body", [

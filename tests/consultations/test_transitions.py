@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from clinics.models import TRANSITIONS, Consultation
+from clinics.consultations.models import TRANSITIONS, Consultation
 
 STEP_TO = {"submit": "requested", "accept": "accepted", "decline": "declined",
            "schedule": "scheduled", "start": "in_progress", "complete": "completed",
@@ -27,7 +27,7 @@ def _actor(world, step):
 
 
 def _at(world, consultation_at, status):
-    from clinics import actions
+    from clinics.consultations import actions
 
     if status == "declined":
         return actions.decline(world.sam.user, consultation_at("requested"), reason="no")

@@ -2,7 +2,7 @@ import os
 
 from django.core.management.base import BaseCommand
 
-from clinics.demo import seed
+from cloudhospital.core.demo import seed
 
 
 class Command(BaseCommand):

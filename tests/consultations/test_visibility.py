@@ -39,7 +39,7 @@ def test_outsiders_get_404_for_the_consultation_and_its_reports(
 
 def test_a_department_request_is_visible_to_the_department_until_assigned(
         world, consultation_at, api_as):
-    from clinics import actions
+    from clinics.consultations import actions
 
     consultation = consultation_at("draft")
     type(consultation).objects.filter(pk=consultation.pk).update(

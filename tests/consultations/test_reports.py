@@ -3,8 +3,8 @@
 import pytest
 from django.db import connection
 
-from clinics import actions, signing
-from clinics.models import ImmutableReportError, Report
+from clinics.consultations import actions, reports
+from clinics.consultations.models import ImmutableReportError, Report
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def _write_and_sign(world, consultation, findings="BP 165/100"):
 
 def test_a_signed_report_verifies_for_every_reader(world, in_progress, api_as):
     report = _write_and_sign(world, in_progress)
-    assert signing.verify(report)
+    assert reports.verify(report)
     for reader in (world.sam, world.alice, world.carol):
         response = api_as(reader.user).get(f"/consultations/{in_progress.pk}/reports/1/verify")
         assert response.status_code == 200
@@ -33,7 +33,7 @@ def test_a_signed_report_verifies_for_every_reader(world, in_progress, api_as):
 def test_a_tampered_report_fails_verification(world, in_progress, api_as):
     report = _write_and_sign(world, in_progress)
     with connection.cursor() as cursor:  # an attacker with database access
-        cursor.execute("UPDATE clinics_report SET opinion = %s WHERE id = %s",
+        cursor.execute("UPDATE consultations_report SET opinion = %s WHERE id = %s",
                        ["Everything is fine", report.pk])
     response = api_as(world.alice.user).get(f"/consultations/{in_progress.pk}/reports/1/verify")
     assert response.json()["valid"] is False

@@ -5,7 +5,7 @@ django-tasks-db (0.13) runs each job once: an exception marks the row FAILED, an
 worker killed mid-job leaves the row RUNNING forever (there is no heartbeat). So:
 
 - ``@job`` wraps ``django.tasks.task``: on an exception it enqueues the same call again
-  with ``run_after`` backed off (rules.retry_delay) and an ``attempt`` counter, and after
+  with ``run_after`` backed off (:func:`retry_delay`) and an ``attempt`` counter, and after
   FOLLOWUP_JOB_MAX_ATTEMPTS records a ``ParkedJob`` for an admin. The failed row keeps its
   traceback, as the history of attempts.
 - ``recover_lost_jobs`` puts RUNNING rows back to READY when their worker is gone: a
@@ -32,13 +32,19 @@ from django.db import transaction
 from django.tasks import task
 from django.tasks.signals import task_started
 from django.utils import timezone, translation
+from django.utils.module_loading import import_string
 from django_tasks_db.models import DBTaskResult
 
-from clinics.followups import rules
-from clinics.followups.models import ParkedJob, WorkerProcess
+from cloudhospital.core.models import ParkedJob, WorkerProcess
 
 log = logging.getLogger(__name__)
 READY, RUNNING = "READY", "RUNNING"
+
+
+def retry_delay(attempt: int) -> dt.timedelta:
+    """Back-off before retry ``attempt + 1``: base, 2x, 4x, ... capped at one hour."""
+    seconds = settings.FOLLOWUP_JOB_BACKOFF_SECONDS * (2 ** max(attempt - 1, 0))
+    return dt.timedelta(seconds=min(seconds, 3600))
 
 
 def job(*, queue_name: str = "default", priority: int = 0):
@@ -63,7 +69,7 @@ def job(*, queue_name: str = "default", priority: int = 0):
 
 def _after_failure(the_task, args, kwargs, attempt: int, exc: Exception) -> None:
     if attempt < settings.FOLLOWUP_JOB_MAX_ATTEMPTS:
-        delay = rules.retry_delay(attempt)
+        delay = retry_delay(attempt)
         log.warning("job %s failed (attempt %s): %s; retrying in %s", the_task.name,
                     attempt, exc, delay)
         the_task.using(run_after=timezone.now() + delay).enqueue(
@@ -79,8 +85,6 @@ def _after_failure(the_task, args, kwargs, attempt: int, exc: Exception) -> None
 
 def requeue_parked(parked: ParkedJob) -> None:
     """Give a parked job a fresh set of attempts (the admin action)."""
-    from django.utils.module_loading import import_string
-
     the_task = import_string(parked.task_path)
     with transaction.atomic():
         the_task.enqueue(*parked.args_kwargs["args"], **parked.args_kwargs["kwargs"])
@@ -145,4 +149,4 @@ def _remember_worker(sender, task_result, **kwargs) -> None:
 
 
 def connect_signals() -> None:
-    task_started.connect(_remember_worker, dispatch_uid="followups.remember_worker")
+    task_started.connect(_remember_worker, dispatch_uid="core.remember_worker")

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from clinics.models import Consultation, RetentionError
+from clinics.consultations.models import Consultation, RetentionError
 
 
 def test_a_consultation_cannot_be_deleted(consultation_at):

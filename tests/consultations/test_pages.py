@@ -3,7 +3,7 @@
 import pytest
 from django.utils.module_loading import import_string
 
-from clinics.models import Consultation
+from clinics.consultations.models import Consultation
 
 
 def test_passwords_are_hashed_with_argon2_in_production_settings():
@@ -121,7 +121,7 @@ def test_an_english_browser_still_gets_chinese_until_english_is_chosen(world, cl
 def test_proposed_times_are_shown_in_shanghai_time(world, client):
     import datetime as dt
 
-    from clinics import actions
+    from clinics.consultations import actions
 
     when = dt.datetime(2030, 1, 2, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
     consultation = actions.create_request(world.alice.user, actions.RequestDetails(

@@ -1,4 +1,4 @@
-"""The "consultation" room kind: participants, when it is open, and starting it.
+"""The "consultation" room kind: participants, when it is open, starting it, recording.
 
 Participants are the consultation's specialist, licensed clinic doctors of the inviting
 institution, coordinators of either institution (the third party) and the patient
@@ -13,25 +13,25 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from clinics import actions
 from clinics.access import patient_of, staff_of
-from clinics.models import Consultation, Role, Status
+from clinics.consultations import actions
+from clinics.consultations.consent import recording_permitted
+from clinics.consultations.models import Consultation, Status
+from clinics.models import Role
 from cloudhospital.core.errors import NotAllowed, NotFound
-from signaling import recorder
-from signaling.rooms import Present, RoomDescriptor
+from cloudhospital.core.rooms import RECORDER_ROLE, Present, RoomDescriptor, is_recorder
 
 JOINABLE = {Status.SCHEDULED, Status.IN_PROGRESS}
 SPECIALIST_SIDE = {Role.SPECIALIST}
 CLINIC_SIDE = {Role.CLINIC_DOCTOR, "patient"}
-RECORDER = "recorder"
 DOCTORS = {Role.CLINIC_DOCTOR, Role.SPECIALIST}
 
 
 def participant_role(user, consultation: Consultation) -> tuple[str, str]:
     """(role, display name) of a participant, or NotAllowed."""
-    if recorder.is_recorder(user):
-        if recorder.recording_permitted(consultation):
-            return RECORDER, str(_("Recording"))
+    if is_recorder(user):
+        if recording_permitted(consultation):
+            return RECORDER_ROLE, str(_("Recording"))
         raise NotAllowed("recording needs the consent of the patient and both doctors")
     staff = staff_of(user)
     if staff is not None:
@@ -67,17 +67,15 @@ def resolve_consultation(user, object_id: str) -> RoomDescriptor:
         open=consultation.status in JOINABLE, audit_object=consultation,
         on_join=lambda joiner, present: start_when_both_sides_present(
             joiner, consultation, present),
-        after_join=lambda present, server: record_when_consented(consultation, present, server))
+        record_when=lambda present: record_when_consented(consultation, present))
 
 
-def record_when_consented(consultation: Consultation, present: list[Present],
-                          server_url: str) -> None:
-    """Once both sides are in, bring the recorder in, but only with everyone's consent."""
+def record_when_consented(consultation: Consultation, present: list[Present]) -> bool:
+    """Once both sides are in, the recorder joins, but only with everyone's consent."""
     roles = {p.role for p in present}
-    if RECORDER in roles or not (roles & SPECIALIST_SIDE and roles & CLINIC_SIDE):
-        return
-    if recorder.recording_permitted(consultation):
-        recorder.launch(str(consultation.pk), server_url)
+    if not (roles & SPECIALIST_SIDE and roles & CLINIC_SIDE):
+        return False
+    return recording_permitted(consultation)
 
 
 def start_when_both_sides_present(joiner, consultation: Consultation,

@@ -1,7 +1,7 @@
-"""A doctor's own consent to recording a consultation (the patient's is on clinics.Consent).
+"""Consent to recording a consultation, in one place: who gives it and when it holds.
 
-Only the two doctors whose consent :func:`signaling.recorder.recording_permitted` needs may
-give or withdraw it: the requesting clinic doctor and the specialist. Withdrawing it
+Recording needs the patient's consent (``Consent.recording_allowed``) and both doctors'
+own (``RecordingConsent``): the requesting clinic doctor and the specialist. Withdrawing it
 before the call keeps the recorder out; it does not stop a recording already running.
 """
 
@@ -10,10 +10,19 @@ from __future__ import annotations
 from django.db import transaction
 
 from clinics.access import staff_of
-from clinics.models import Consultation
+from clinics.consultations.models import Consent, Consultation, RecordingConsent
 from cloudhospital.core.errors import NotAllowed
 from cloudhospital.security import audit
-from signaling.models import RecordingConsent
+
+
+def recording_permitted(consultation: Consultation) -> bool:
+    """The patient and both doctors agreed to recording this consultation."""
+    patient = Consent.objects.filter(consultation=consultation, recording_allowed=True).exists()
+    doctors = {consultation.requested_by_id, consultation.specialist_id}
+    agreed = set(RecordingConsent.objects.filter(consultation=consultation, allowed=True,
+                                                 staff_id__in=doctors)
+                 .values_list("staff_id", flat=True))
+    return patient and None not in doctors and agreed == doctors
 
 
 def set_recording_consent(user, consultation: Consultation, *, allowed: bool,

@@ -3,8 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from clinics.actions import purge_closed_before
-from clinics.models import RetentionError
+from clinics.consultations.actions import purge_closed_before
+from clinics.consultations.models import RetentionError
 
 
 class Command(BaseCommand):

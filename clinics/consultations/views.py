@@ -1,0 +1,153 @@
+"""Consultation pages for clinic doctors and specialists; thin over ``actions``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinics.access import patient_of, staff_of, visible_patients
+from clinics.consultations import actions, forms
+from clinics.consultations.access import visible_consultations
+from clinics.consultations.models import Consent, Status
+from clinics.consultations.reports import verify as signature_holds
+from clinics.models import Role
+from clinics.views import page_error
+from cloudhospital.core.errors import DomainError, NotFound
+from cloudhospital.security import audit
+
+
+@login_required
+def consultation_list(request):
+    staff = staff_of(request.user)
+    if staff is None and not request.user.is_superuser:
+        return redirect("clinics:home")
+    items = list(visible_consultations(request.user)[:200])
+    audit.record(request.user, "consultation.list", object_type="consultations.consultation",
+                 object_id="*", request=request, count=len(items))
+    return render(request, "consultations/consultation_list.html", {"items": items, "staff": staff})
+
+
+@login_required
+def consultation_new(request):
+    patients = visible_patients(request.user)
+    form = forms.RequestForm(request.POST or None, patients=patients)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        details = actions.RequestDetails(
+            patient=data["patient"], invited_institution=data["invited_institution"],
+            specialist=data["specialist"], department=data["department"],
+            reason=data["reason"], clinical_question=data["clinical_question"],
+            record_summary=data["record_summary"], urgency=data["urgency"],
+            proposed_times=[data["proposed_time"]] if data["proposed_time"] else [])
+        try:
+            consultation = actions.create_request(request.user, details, request=request)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Draft saved. Record consent, then send it."))
+            return redirect("consultations:consultation_detail", pk=consultation.pk)
+    return render(request, "consultations/consultation_new.html", {"form": form})
+
+
+@login_required
+def consultation_detail(request, pk):
+    try:
+        consultation = actions.get_consultation(request.user, pk, request=request)
+    except NotFound as exc:
+        return page_error(request, exc)
+    reports = [(r, signature_holds(r) if r.is_signed else None)
+               for r in consultation.reports.select_related("author")]
+    try:
+        consent = consultation.consent
+    except Consent.DoesNotExist:
+        consent = None
+    return render(request, "consultations/consultation_detail.html", {
+        "c": consultation, "staff": staff_of(request.user), "reports": reports,
+        "consent": consent, "consent_form": forms.ConsentForm(),
+        "reason_form": forms.ReasonForm(), "schedule_form": forms.ScheduleForm(),
+        "Status": Status, "Role": Role,
+    })
+
+
+STEPS = {
+    "submit": (None, lambda u, c, d, r: actions.submit_request(u, c, request=r)),
+    "accept": (None, lambda u, c, d, r: actions.accept(u, c, request=r)),
+    "start": (None, lambda u, c, d, r: actions.start(u, c, request=r)),
+    "complete": (None, lambda u, c, d, r: actions.complete(u, c, request=r)),
+    "acknowledge": (None, lambda u, c, d, r: actions.acknowledge_report(u, c, request=r)),
+    "sign": (None, lambda u, c, d, r: actions.sign_report(u, c, request=r)),
+    "decline": (forms.ReasonForm, lambda u, c, d, r: actions.decline(u, c, request=r, **d)),
+    "cancel": (forms.ReasonForm, lambda u, c, d, r: actions.cancel(u, c, request=r, **d)),
+    "schedule": (forms.ScheduleForm,
+                 lambda u, c, d, r: actions.schedule(u, c, when=d["scheduled_at"], request=r)),
+    "consent": (forms.ConsentForm,
+                lambda u, c, d, r: actions.record_consent(u, c, request=r, **d)),
+}
+
+
+@login_required
+@require_POST
+def consultation_step(request, pk, step):
+    """One button on the detail page: a workflow step, its form checked, errors shown."""
+    if step not in STEPS:
+        return page_error(request, NotFound(_("No such step.")))
+    form_class, run = STEPS[step]
+    try:
+        consultation = actions.get_consultation(request.user, pk, request=request,
+                                                audit_read=False)
+        data = {}
+        if form_class is not None:
+            form = form_class(request.POST)
+            if not form.is_valid():
+                messages.error(request, " ".join(
+                    f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                    for f, e in form.errors.items()))
+                return redirect("consultations:consultation_detail", pk=pk)
+            data = form.cleaned_data
+        run(request.user, consultation, data, request)
+    except NotFound as exc:
+        return page_error(request, exc)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Done."))
+    return redirect("consultations:consultation_detail", pk=pk)
+
+
+@login_required
+def report_editor(request, pk):
+    try:
+        consultation = actions.get_consultation(request.user, pk, request=request)
+    except NotFound as exc:
+        return page_error(request, exc)
+    draft = consultation.reports.filter(signed_at__isnull=True).order_by("-version").first()
+    latest = draft or consultation.reports.order_by("-version").first()
+    initial = ({"findings": latest.findings, "opinion": latest.opinion,
+                "recommendations": latest.recommendations} if latest else None)
+    form = forms.ReportForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.save_report_draft(request.user, consultation, request=request,
+                                      **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("consultations:report_editor", pk=pk)
+    return render(request, "consultations/report_editor.html",
+                  {"c": consultation, "form": form, "draft": draft})
+
+
+@login_required
+def patient_home(request):
+    """The patient's page: diagnoses, follow-up link, their consultations."""
+    patient = patient_of(request.user)
+    if patient is None:
+        return redirect("clinics:home")
+    audit.record(request.user, "patient.read", patient, request=request)
+    consultations = visible_consultations(request.user)
+    return render(request, "consultations/patient_home.html",
+                  {"patient": patient, "consultations": consultations})

@@ -8,7 +8,9 @@ signaling) call these and nothing else changes a consultation.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,6 +34,18 @@ from clinics.models import Department, Institution, Patient, Role, Staff
 from cloudhospital.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from cloudhospital.core.events import send_event_on_commit
 from cloudhospital.security import audit
+
+
+def list_consultations(user, *, status: str | None = None, limit: int = 500,
+                       request=None) -> list[Consultation]:
+    """The consultations ``user`` may see (newest first), the listing audited once here."""
+    qs = visible_consultations(user)
+    if status is not None:
+        qs = qs.filter(status=status)
+    items = list(qs[:limit])
+    audit.record(user, "consultation.list", object_type="consultations.consultation",
+                 object_id="*", request=request, count=len(items))
+    return items
 
 
 def get_consultation(user, consultation_id, *, request=None, audit_read=True) -> Consultation:
@@ -387,3 +401,35 @@ def purge_closed_before(cutoff: dt.datetime, *, actor="system") -> int:
             Consultation.objects.filter(pk=consultation.pk).purge()
             count += 1
     return count
+
+
+# --- the steps: one table for the API and the pages --------------------------------------
+
+def schedule_at(user, consultation: Consultation, *, scheduled_at: dt.datetime,
+                request=None) -> Consultation:
+    """:func:`schedule` with the input named as the API and the form name it."""
+    return schedule(user, consultation, when=scheduled_at, request=request)
+
+
+# Each step takes (user, consultation, *, request, **inputs); the API's schemas and the
+# pages' forms name the same inputs. Which moves are legal is TRANSITIONS (models.py).
+STEPS: dict[str, Callable[..., Any]] = {
+    "consent": record_consent,
+    "submit": submit_request,
+    "accept": accept,
+    "decline": decline,
+    "schedule": schedule_at,
+    "start": start,
+    "complete": complete,
+    "cancel": cancel,
+    "sign": sign_report,
+    "acknowledge": acknowledge_report,
+}
+
+
+def take_step(user, consultation: Consultation, step: str, *, request=None, **inputs) -> Any:
+    """Run one named workflow step (NotFound for a step that does not exist)."""
+    run = STEPS.get(step)
+    if run is None:
+        raise NotFound("no such step")
+    return run(user, consultation, request=request, **inputs)

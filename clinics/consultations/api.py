@@ -2,13 +2,11 @@
 
 import uuid
 
-from django.db.models import Q
 from ninja import Query, Router, Schema
 from ninja import Status as HttpStatus
 
-from clinics.access import staff_of, visible_patients
-from clinics.consultations import actions
-from clinics.consultations.access import visible_consultations
+from clinics.access import visible_patients
+from clinics.consultations import actions, queries
 from clinics.consultations.consent import recording_permitted, set_recording_consent
 from clinics.consultations.models import Status
 from clinics.consultations.presenters import consultation_dict, report_dict
@@ -22,7 +20,6 @@ from clinics.consultations.schemas import (
     ScheduleIn,
     VerifyOut,
 )
-from clinics.models import Department, Institution, Role, Staff
 from clinics.schemas import ERRORS, ErrorOut, ok
 from cloudhospital.core.errors import InvalidInput
 from cloudhospital.security import audit
@@ -32,22 +29,8 @@ router = Router(tags=["consultations"])
 
 @router.get("/consultations", response=ok(list[ConsultationOut]))
 def list_consultations(request, status: Query[Status] = None):
-    qs = visible_consultations(request.user)
-    if status is not None:
-        qs = qs.filter(status=status)
-    items = [consultation_dict(c) for c in qs[:500]]
-    audit.record(request.user, "consultation.list", object_type="consultations.consultation",
-                 object_id="*", request=request, count=len(items))
-    return items
-
-
-def _lookup(model, pk, **filters):
-    if pk is None:
-        return None
-    found = model.objects.filter(pk=pk, **filters).first()
-    if found is None:
-        raise InvalidInput(f"unknown {model._meta.model_name} {pk}")
-    return found
+    return [consultation_dict(c) for c in actions.list_consultations(
+        request.user, status=status, request=request)]
 
 
 @router.post("/consultations", response={201: ConsultationOut, **ERRORS})
@@ -57,9 +40,9 @@ def create_consultation(request, payload: ConsultationIn):
         raise InvalidInput("unknown patient", field="patient_id")
     details = actions.RequestDetails(
         patient=patient,
-        invited_institution=_lookup(Institution, payload.invited_institution_id),
-        specialist=_lookup(Staff, payload.specialist_id, role=Role.SPECIALIST),
-        department=_lookup(Department, payload.department_id),
+        **queries.request_targets(invited_institution_id=payload.invited_institution_id,
+                                  specialist_id=payload.specialist_id,
+                                  department_id=payload.department_id),
         reason=payload.reason, clinical_question=payload.clinical_question,
         record_summary=payload.record_summary, urgency=payload.urgency,
         proposed_times=payload.proposed_times)
@@ -84,35 +67,32 @@ def consent(request, consultation_id: uuid.UUID, payload: ConsentIn):
     return consultation_dict(_get(request, consultation_id))
 
 
-def _transition(name: str, action, schema=None):
-    """Register POST /consultations/{id}/<name> calling ``action``."""
+# The workflow moves answered with the consultation; the steps are actions.STEPS, shared
+# with the pages. Inputs: the schema of the step, if it has any.
+TRANSITION_INPUTS = {"submit": None, "accept": None, "decline": ReasonIn,
+                     "schedule": ScheduleIn, "start": None, "complete": None,
+                     "cancel": ReasonIn, "acknowledge": None}
+
+
+def _transition(name: str, schema=None):
+    """Register POST /consultations/{id}/<name> running the step ``name``."""
     if schema is None:
         def view(request, consultation_id: uuid.UUID):
-            consultation = action(request.user, _get(request, consultation_id), request=request)
-            return consultation_dict(consultation)
+            return consultation_dict(actions.take_step(
+                request.user, _get(request, consultation_id), name, request=request))
     else:
         def view(request, consultation_id: uuid.UUID, payload: schema):
-            consultation = action(request.user, _get(request, consultation_id),
-                                  request=request, **payload.dict())
-            return consultation_dict(consultation)
+            return consultation_dict(actions.take_step(
+                request.user, _get(request, consultation_id), name, request=request,
+                **payload.dict()))
     view.__name__ = f"consultation_{name}"
-    view.__doc__ = action.__doc__
+    view.__doc__ = actions.STEPS[name].__doc__
     router.post(f"/consultations/{{consultation_id}}/{name}", response=ok(ConsultationOut),
                 operation_id=f"consultation_{name}")(view)
 
 
-def _schedule(user, consultation, *, scheduled_at, request=None):
-    return actions.schedule(user, consultation, when=scheduled_at, request=request)
-
-
-_transition("submit", actions.submit_request)
-_transition("accept", actions.accept)
-_transition("decline", actions.decline, ReasonIn)
-_transition("schedule", _schedule, ScheduleIn)
-_transition("start", actions.start)
-_transition("complete", actions.complete)
-_transition("cancel", actions.cancel, ReasonIn)
-_transition("acknowledge", actions.acknowledge_report)
+for _name, _schema in TRANSITION_INPUTS.items():
+    _transition(_name, _schema)
 
 
 @router.put("/consultations/{consultation_id}/report", response=ok(ReportOut))
@@ -132,11 +112,8 @@ def sign_report(request, consultation_id: uuid.UUID):
 def list_reports(request, consultation_id: uuid.UUID):
     """Signed reports for everyone who may read the consultation; drafts for their author."""
     consultation = _get(request, consultation_id)
-    reports = consultation.reports.select_related("author")
-    staff = staff_of(request.user)
-    mine = Q(author=staff) if staff else Q(pk__in=[])
     audit.record(request.user, "report.read", consultation, request=request)
-    return [report_dict(r) for r in reports.filter(Q(signed_at__isnull=False) | mine)]
+    return [report_dict(r) for r in queries.readable_reports(request.user, consultation)]
 
 
 @router.get("/consultations/{consultation_id}/reports/{version}/verify",

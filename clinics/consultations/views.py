@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinics.access import patient_of, staff_of, visible_patients
-from clinics.consultations import actions, forms
+from clinics.consultations import actions, forms, queries
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
@@ -24,9 +24,7 @@ def consultation_list(request):
     staff = staff_of(request.user)
     if staff is None and not request.user.is_superuser:
         return redirect("clinics:home")
-    items = list(visible_consultations(request.user)[:200])
-    audit.record(request.user, "consultation.list", object_type="consultations.consultation",
-                 object_id="*", request=request, count=len(items))
+    items = actions.list_consultations(request.user, limit=200, request=request)
     return render(request, "consultations/consultation_list.html", {"items": items, "staff": staff})
 
 
@@ -59,7 +57,7 @@ def consultation_detail(request, pk):
     except NotFound as exc:
         return page_error(request, exc)
     reports = [(r, signature_holds(r) if r.is_signed else None)
-               for r in consultation.reports.select_related("author")]
+               for r in queries.reports_of(consultation)]
     try:
         consent = consultation.consent
     except Consent.DoesNotExist:
@@ -72,29 +70,18 @@ def consultation_detail(request, pk):
     })
 
 
-STEPS = {
-    "submit": (None, lambda u, c, d, r: actions.submit_request(u, c, request=r)),
-    "accept": (None, lambda u, c, d, r: actions.accept(u, c, request=r)),
-    "start": (None, lambda u, c, d, r: actions.start(u, c, request=r)),
-    "complete": (None, lambda u, c, d, r: actions.complete(u, c, request=r)),
-    "acknowledge": (None, lambda u, c, d, r: actions.acknowledge_report(u, c, request=r)),
-    "sign": (None, lambda u, c, d, r: actions.sign_report(u, c, request=r)),
-    "decline": (forms.ReasonForm, lambda u, c, d, r: actions.decline(u, c, request=r, **d)),
-    "cancel": (forms.ReasonForm, lambda u, c, d, r: actions.cancel(u, c, request=r, **d)),
-    "schedule": (forms.ScheduleForm,
-                 lambda u, c, d, r: actions.schedule(u, c, when=d["scheduled_at"], request=r)),
-    "consent": (forms.ConsentForm,
-                lambda u, c, d, r: actions.record_consent(u, c, request=r, **d)),
-}
+# The form of each step that takes input; the steps themselves are actions.STEPS.
+STEP_FORMS = {"decline": forms.ReasonForm, "cancel": forms.ReasonForm,
+              "schedule": forms.ScheduleForm, "consent": forms.ConsentForm}
 
 
 @login_required
 @require_POST
 def consultation_step(request, pk, step):
     """One button on the detail page: a workflow step, its form checked, errors shown."""
-    if step not in STEPS:
+    if step not in actions.STEPS:
         return page_error(request, NotFound(_("No such step.")))
-    form_class, run = STEPS[step]
+    form_class = STEP_FORMS.get(step)
     try:
         consultation = actions.get_consultation(request.user, pk, request=request,
                                                 audit_read=False)
@@ -107,7 +94,7 @@ def consultation_step(request, pk, step):
                     for f, e in form.errors.items()))
                 return redirect("consultations:consultation_detail", pk=pk)
             data = form.cleaned_data
-        run(request.user, consultation, data, request)
+        actions.take_step(request.user, consultation, step, request=request, **data)
     except NotFound as exc:
         return page_error(request, exc)
     except DomainError as exc:
@@ -123,8 +110,7 @@ def report_editor(request, pk):
         consultation = actions.get_consultation(request.user, pk, request=request)
     except NotFound as exc:
         return page_error(request, exc)
-    draft = consultation.reports.filter(signed_at__isnull=True).order_by("-version").first()
-    latest = draft or consultation.reports.order_by("-version").first()
+    draft, latest = queries.draft_and_latest(consultation)
     initial = ({"findings": latest.findings, "opinion": latest.opinion,
                 "recommendations": latest.recommendations} if latest else None)
     form = forms.ReportForm(request.POST or None, initial=initial)

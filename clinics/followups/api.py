@@ -10,10 +10,8 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from clinics.access import patient_of, visible_patients
-from clinics.followups import booking, notify, rules, schedules, visits
+from clinics.followups import access, booking, notify, queries, rules, schedules, visits
 from clinics.followups.models import (
-    ScheduleException,
-    ScheduleTemplate,
     Slot,
     Visit,
     VisitStatus,
@@ -180,7 +178,7 @@ def appointment_dict(visit: Visit) -> dict:
 
 
 def _visit(request, visit_id: int) -> Visit:
-    visit = booking.visible_visits(request.user).filter(pk=visit_id).first()
+    visit = access.visible_visits(request.user).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound("no such appointment")
     return visit
@@ -206,11 +204,11 @@ def _plan_dict(p) -> dict:
 @router.post("/plans", response={201: PlanOut, **ERRORS})
 def create_plan(request, payload: PlanIn):
     """A doctor starts following up one of the patients they may see."""
-    doctor = visits._doctor(request.user)
+    doctor = access.require_doctor(request.user)
     patient = visible_patients(request.user).filter(pk=payload.patient_id).first()
     if patient is None:
         raise InvalidInput("unknown patient", field="patient_id")
-    clinic = schedules._clinic_of(doctor, payload.clinic_id)
+    clinic = access.clinic_of(doctor, payload.clinic_id)
     plan = booking.create_plan(request.user, patient, payload.condition, doctor, clinic,
                                interval_days=payload.interval_days, request=request)
     return Status(201, _plan_dict(plan))
@@ -219,12 +217,8 @@ def create_plan(request, payload: PlanIn):
 @router.get("/schedule", response={200: ScheduleOut, **ERRORS})
 def schedule(request):
     """The calling doctor's weekly templates, exceptions to come, and open slots."""
-    doctor = visits._doctor(request.user)
-    return {"templates": list(ScheduleTemplate.objects.filter(doctor=doctor, active=True)),
-            "exceptions": list(ScheduleException.objects.filter(
-                doctor=doctor, date__gte=timezone.localdate())),
-            "open_slots": Slot.objects.filter(doctor=doctor, is_open=True,
-                                              start__gte=timezone.now()).count()}
+    doctor = access.require_doctor(request.user)
+    return queries.doctor_schedule(doctor)
 
 
 @router.post("/schedule/templates", response={201: TemplateOut, **ERRORS})
@@ -252,7 +246,7 @@ def slots(request, limit: int = 50):
 
 @router.get("/appointments", response={200: list[AppointmentOut], **ERRORS})
 def appointments(request):
-    items = list(booking.visible_visits(request.user).exclude(status=VisitStatus.DUE)[:200])
+    items = list(access.visible_visits(request.user).exclude(status=VisitStatus.DUE)[:200])
     audit.record(request.user, "followup.visit.list", object_type="followups.visit",
                  object_id="*", request=request, count=len(items))
     return [appointment_dict(v) for v in items]
@@ -290,7 +284,7 @@ def check_in(request, visit_id: int):
 @router.get("/queue", response={200: list[QueueItemOut], **ERRORS})
 def queue(request):
     """The doctor's waiting room, in calling order."""
-    doctor = visits._doctor(request.user)
+    doctor = access.require_doctor(request.user)
     items = visits.waiting_queue(doctor)
     audit.record(request.user, "followup.queue.read", object_type="followups.visit",
                  object_id="*", request=request, count=len(items))

@@ -8,7 +8,9 @@ class FollowupsConfig(AppConfig):
     verbose_name = _("Chronic-disease follow-up")
 
     def ready(self) -> None:
+        from clinics.followups import tasks
         from clinics.followups.visits import visit_room
         from cloudhospital.core.rooms import register_room_kind
 
+        tasks.connect_signals()
         register_room_kind("visit", visit_room)

@@ -15,8 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from clinics.access import patient_of, staff_of
-from clinics.followups import rules
+from clinics.followups import access, rules, signals
 from clinics.followups.models import (
     HOLDING_STATUSES,
     OPEN_STATUSES,
@@ -124,13 +123,6 @@ def open_slots(patient: Patient, now: dt.datetime | None = None) -> QuerySet[Slo
             .select_related("doctor", "clinic").order_by("start"))
 
 
-def _patient_for(user) -> Patient:
-    patient = patient_of(user)
-    if patient is None:
-        raise NotAllowed("only patients book their own follow-up visits")
-    return patient
-
-
 def _plan_for_slot(patient: Patient, slot: Slot, plan_id: int | None) -> FollowUpPlan:
     plans = [p for p in active_plans(patient)
              if p.doctor_id == slot.doctor_id or (p.clinic_id and p.clinic_id == slot.clinic_id)]
@@ -170,9 +162,7 @@ def _take(visit: Visit, slot: Slot, now: dt.datetime) -> None:
 def book_slot(user, slot_id: int, plan_id: int | None = None, *, request=None,
               now: dt.datetime | None = None) -> Visit:
     """Book ``slot_id`` for the calling patient's follow-up plan with that doctor/clinic."""
-    from clinics.followups import tasks
-
-    patient = _patient_for(user)
+    patient = access.patient_for(user)
     now = now or timezone.now()
     with transaction.atomic():
         slot = _lock_slot(slot_id)
@@ -186,28 +176,17 @@ def book_slot(user, slot_id: int, plan_id: int | None = None, *, request=None,
             raise AlreadyBooked("you already have a booked visit for this condition; "
                                 "reschedule it instead", appointment_id=visit.pk)
         _take(visit, slot, now)
-        tasks.schedule_visit_jobs(visit, now)
+        signals.visit_booked.send(sender=Visit, visit=visit, now=now)
         audit.record(user, "followup.visit.book", visit, request=request, slot_id=slot.pk)
-    return visit
-
-
-def _own_visit(user, visit_id: int) -> Visit:
-    patient = _patient_for(user)
-    visit = (Visit.objects.select_for_update(of=("self",)).select_related("slot", "plan")
-             .filter(pk=visit_id, patient=patient).first())
-    if visit is None:
-        raise NotFound("no such appointment")
     return visit
 
 
 def reschedule(user, visit_id: int, slot_id: int, *, request=None,
                now: dt.datetime | None = None) -> Visit:
     """Move a booked visit to another slot, until the change cut-off of the old one."""
-    from clinics.followups import tasks
-
     now = now or timezone.now()
     with transaction.atomic():
-        visit = _own_visit(user, visit_id)
+        visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
             raise Conflict("only a booked appointment can be rescheduled")
         if not rules.may_change(visit.slot.start, now):
@@ -220,7 +199,7 @@ def reschedule(user, visit_id: int, slot_id: int, *, request=None,
             raise PastCutoff("this slot starts too soon to be booked", slot_id=slot.pk)
         old_slot = visit.slot_id
         _take(visit, slot, now)
-        tasks.schedule_visit_jobs(visit, now)
+        signals.visit_booked.send(sender=Visit, visit=visit, now=now)
         audit.record(user, "followup.visit.reschedule", visit, request=request,
                      from_slot=old_slot, to_slot=slot.pk)
     return visit
@@ -230,7 +209,7 @@ def cancel(user, visit_id: int, *, request=None, now: dt.datetime | None = None)
     """Cancel a booked visit until the cut-off; the plan gets a new due visit to book."""
     now = now or timezone.now()
     with transaction.atomic():
-        visit = _own_visit(user, visit_id)
+        visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
             raise Conflict("only a booked appointment can be cancelled")
         if not rules.may_change(visit.slot.start, now):
@@ -240,18 +219,3 @@ def cancel(user, visit_id: int, *, request=None, now: dt.datetime | None = None)
         ensure_due_visit(visit.plan)
         audit.record(user, "followup.visit.cancel", visit, request=request)
     return visit
-
-
-def visible_visits(user) -> QuerySet[Visit]:
-    """Patients: their own; doctors: theirs and their institution's patients'."""
-    qs = Visit.objects.select_related("slot", "plan", "patient", "doctor")
-    if getattr(user, "is_superuser", False):
-        return qs
-    staff = staff_of(user)
-    if staff is not None:
-        return qs.filter(Q(doctor=staff) | Q(plan__doctor=staff)
-                         | Q(patient__home_institution=staff.institution_id))
-    patient = patient_of(user)
-    if patient is not None:
-        return qs.filter(patient=patient)
-    return qs.none()

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinics.access import staff_of
+from clinics.followups import access
 from clinics.followups.models import (
     HOLDING_STATUSES,
     ExceptionKind,
@@ -17,7 +18,7 @@ from clinics.followups.models import (
     ScheduleTemplate,
     Slot,
 )
-from clinics.models import CloudClinic, Staff
+from clinics.models import Staff
 from cloudhospital.core.errors import InvalidInput, NotAllowed
 from cloudhospital.security import audit
 
@@ -105,15 +106,6 @@ def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) 
         raise InvalidInput("slots last between 5 and 120 minutes")
 
 
-def _clinic_of(doctor: Staff, clinic_id: int | None):
-    if clinic_id is None:
-        return None
-    clinic = CloudClinic.objects.filter(pk=clinic_id, institution=doctor.institution_id).first()
-    if clinic is None:
-        raise InvalidInput("unknown cloud clinic of your institution", field="clinic_id")
-    return clinic
-
-
 def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
                  slot_minutes: int = 15, clinic_id: int | None = None,
                  request=None) -> ScheduleTemplate:
@@ -121,7 +113,7 @@ def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
     doctor = _publisher(user)
     if not 0 <= weekday <= 6:
         raise InvalidInput("weekday is 0 (Monday) to 6 (Sunday)", field="weekday")
-    clinic = _clinic_of(doctor, clinic_id)
+    clinic = access.clinic_of(doctor, clinic_id)
     _check_hours(start_time, end_time, slot_minutes)
     with transaction.atomic():
         template = ScheduleTemplate.objects.create(
@@ -143,7 +135,7 @@ def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None 
         raise InvalidInput("kind is closed or extra", field="kind")
     if kind == ExceptionKind.EXTRA and start_time is None:
         raise InvalidInput("extra hours need a start and an end time")
-    clinic = _clinic_of(doctor, clinic_id)
+    clinic = access.clinic_of(doctor, clinic_id)
     _check_hours(start_time, end_time, slot_minutes)
     with transaction.atomic():
         exception = ScheduleException.objects.create(

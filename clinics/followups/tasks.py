@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinics.followups import booking, notify, rules, schedules, visits
+from clinics.followups import booking, notify, rules, schedules, signals, visits
 from clinics.followups.models import (
     FollowUpPlan,
     PlanStatus,
@@ -38,6 +38,23 @@ def schedule_visit_jobs(visit: Visit, now: dt.datetime) -> None:
         send_reminder.using(run_after=max(when, now)).enqueue(
             visit.pk, kind, start.isoformat())
     mark_no_show.using(run_after=rules.no_show_at(start)).enqueue(visit.pk, visit.slot_id)
+
+
+def on_visit_booked(sender, visit: Visit, now: dt.datetime, **kwargs) -> None:
+    schedule_visit_jobs(visit, now)
+
+
+def on_visit_completed(sender, visit: Visit, out_of_target: bool, **kwargs) -> None:
+    """Create the next visit from the rules; alert the doctor when out of target."""
+    create_next_visit.enqueue(visit.pk)
+    if out_of_target:
+        notify_out_of_target.enqueue(visit.pk)
+
+
+def connect_signals() -> None:
+    signals.visit_booked.connect(on_visit_booked, dispatch_uid="followups.visit_booked")
+    signals.visit_completed.connect(on_visit_completed,
+                                    dispatch_uid="followups.visit_completed")
 
 
 @jobs.job(queue_name="reminders")
@@ -91,7 +108,7 @@ def notify_out_of_target(visit_id: int) -> str:
     visit = Visit.objects.select_related("plan__doctor__user", "patient").get(pk=visit_id)
     if not visit.out_of_target:
         return "in target"
-    reasons = rules.out_of_target_reasons(visits._readings(visit))
+    reasons = rules.out_of_target_reasons(visits.readings_of(visit))
     parts = []
     if visit.systolic or visit.diastolic:
         parts.append(_("blood pressure %(bp)s mmHg") % {

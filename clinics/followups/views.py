@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinics.access import patient_of, staff_of
-from clinics.followups import booking, notify, rules, visits
-from clinics.followups.models import Visit, VisitStatus
+from clinics.followups import access, booking, notify, queries, rules, visits
+from clinics.followups.models import VisitStatus
 from cloudhospital.core.errors import DomainError, InvalidInput
 from cloudhospital.security import audit
 
@@ -35,9 +35,7 @@ def home(request):
     if patient is None:
         return redirect("clinics:home")
     plans = [(p, p.in_person_diagnosis() is not None) for p in booking.active_plans(patient)]
-    current = list(Visit.objects.filter(patient=patient, status__in=[
-        VisitStatus.BOOKED, VisitStatus.CHECKED_IN, VisitStatus.IN_CONSULTATION])
-        .select_related("slot", "doctor", "plan").order_by("slot__start"))
+    current = queries.current_visits(patient)
     positions = {v.pk: visits.position_of(v) for v in current}
     slots = list(booking.open_slots(patient)[:30])
     movable = next((v for v in current if v.status == VisitStatus.BOOKED), None)
@@ -92,12 +90,11 @@ def check_in(request, pk: int):
 def desk(request):
     """The doctor's waiting room: the queue, call next, and the visit being held."""
     try:
-        doctor = visits._doctor(request.user)
+        doctor = access.require_doctor(request.user)
     except DomainError:
         return redirect("clinics:home")
     queue = visits.waiting_queue(doctor)
-    current = list(Visit.objects.filter(doctor=doctor, status=VisitStatus.IN_CONSULTATION)
-                   .select_related("patient", "plan", "slot"))
+    current = queries.visits_in_consultation(doctor)
     audit.record(request.user, "followup.queue.read", object_type="followups.visit",
                  object_id="*", request=request, count=len(queue))
     return render(request, "followups/desk.html", {

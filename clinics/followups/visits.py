@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinics.access import staff_of
-from clinics.followups import booking, notify, rules
+from clinics.followups import access, booking, notify, rules, signals
 from clinics.followups.models import FollowUpPlan, Slot, Visit, VisitStatus
 from clinics.models import Staff
 from cloudhospital.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -30,7 +30,7 @@ class TooLate(Conflict):
     code = "too_late"
 
 
-def _readings(visit: Visit) -> rules.Readings:
+def readings_of(visit: Visit) -> rules.Readings:
     return rules.Readings(systolic=visit.systolic, diastolic=visit.diastolic,
                           heart_rate=visit.heart_rate, glucose=visit.glucose,
                           weight=visit.weight)
@@ -38,7 +38,7 @@ def _readings(visit: Visit) -> rules.Readings:
 
 def last_readings(plan: FollowUpPlan) -> rules.Readings | None:
     last = plan.visits.filter(status=VisitStatus.COMPLETED).order_by("-completed_at").first()
-    return _readings(last) if last else None
+    return readings_of(last) if last else None
 
 
 def waiting_queue(doctor: Staff) -> list[Visit]:
@@ -93,7 +93,7 @@ def check_in(user, visit_id: int, *, request=None, now: dt.datetime | None = Non
     time; a patient whose last readings were alarming is flagged urgent."""
     now = now or timezone.now()
     with transaction.atomic():
-        visit = booking._own_visit(user, visit_id)
+        visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
             raise Conflict("only a booked appointment can be checked in")
         opens, closes = rules.check_in_window(visit.slot.start)
@@ -110,15 +110,8 @@ def check_in(user, visit_id: int, *, request=None, now: dt.datetime | None = Non
     return visit
 
 
-def _doctor(user) -> Staff:
-    staff = staff_of(user)
-    if staff is None or not staff.is_doctor:
-        raise NotAllowed("only doctors run a follow-up waiting room")
-    return staff
-
-
 def set_urgent(user, visit_id: int, urgent: bool = True, *, request=None) -> Visit:
-    doctor = _doctor(user)
+    doctor = access.require_doctor(user)
     with transaction.atomic():
         visit = Visit.objects.select_for_update().filter(pk=visit_id, doctor=doctor).first()
         if visit is None:
@@ -132,7 +125,7 @@ def set_urgent(user, visit_id: int, urgent: bool = True, *, request=None) -> Vis
 
 def call_next(user, *, request=None, now: dt.datetime | None = None) -> Visit | None:
     """The doctor calls the first waiting patient into the video room."""
-    doctor = _doctor(user)
+    doctor = access.require_doctor(user)
     now = now or timezone.now()
     with transaction.atomic():
         queue = waiting_queue(doctor)
@@ -156,9 +149,7 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
              now: dt.datetime | None = None) -> Visit:
     """Record the readings and note, set the next interval by the rules, and let the
     queue create the next visit (and alert the doctor when out of target)."""
-    from clinics.followups import tasks
-
-    doctor = _doctor(user)
+    doctor = access.require_doctor(user)
     now = now or timezone.now()
     if all(getattr(readings, f) is None for f in ("systolic", "diastolic", "glucose")):
         raise InvalidInput("record at least the blood pressure or the glucose")
@@ -180,9 +171,7 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
         plan.next_due_on = timezone.localdate(now) + dt.timedelta(
             days=rules.next_interval_days(bool(reasons), plan.interval_days))
         plan.save(update_fields=["controlled", "next_due_on"])
-        tasks.create_next_visit.enqueue(visit.pk)
-        if reasons:
-            tasks.notify_out_of_target.enqueue(visit.pk)
+        signals.visit_completed.send(sender=Visit, visit=visit, out_of_target=bool(reasons))
         broadcast_queue(doctor, now)
         audit.record(user, "followup.visit.complete", visit, request=request,
                      out_of_target=reasons)
@@ -221,7 +210,7 @@ def visit_room(user, object_id: str):
     called the patient in; staff who can see the visit but are not in it are refused."""
     if not str(object_id).isdigit():
         raise NotFound("no such visit")
-    visit = booking.visible_visits(user).filter(pk=int(object_id)).first()
+    visit = access.visible_visits(user).filter(pk=int(object_id)).first()
     if visit is None:
         raise NotFound("no such visit")
     staff = staff_of(user)

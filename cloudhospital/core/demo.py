@@ -21,5 +21,7 @@ def seed(password: str | None = None) -> tuple[bool, str]:
         name = f"{config.name}.demo"
         if importlib.util.find_spec(name) is None:
             continue
-        created = bool(importlib.import_module(name).seed_demo(password)) or created
+        seed_app = getattr(importlib.import_module(name), "seed_demo", None)
+        if seed_app is not None:  # (this module has no seed_demo of its own)
+            created = bool(seed_app(password)) or created
     return created, password

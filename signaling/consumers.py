@@ -15,6 +15,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cloudhospital.core import events
 from cloudhospital.core.errors import NotAllowed, NotFound
 from cloudhospital.security.tokens import redeem_ticket
 from signaling import messages, rooms
@@ -91,9 +92,9 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         await self.send_json(messages.welcome(
             me.peer_id, [self._peer(o.peer_id, o.role, o.display_name, o.pk) for o in others],
             ice_servers(f"u{user.pk}"), room.key))
-        await self.channel_layer.group_send(group_name(room.key), {
-            "type": "room.joined", "peer_id": me.peer_id, "channel": self.channel_name,
-            "role": me.role, "name": me.display_name, "seq": me.pk})
+        await self.channel_layer.group_send(group_name(room.key), events.RoomJoined(
+            peer_id=me.peer_id, channel=self.channel_name, role=me.role,
+            name=me.display_name, seq=me.pk).payload())
 
     async def disconnect(self, code):
         await self.leave_room()
@@ -106,8 +107,8 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         group = group_name(self.room.key)
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
-            await self.channel_layer.group_send(group, {"type": "room.left",
-                                                        "peer_id": self.peer_id})
+            await self.channel_layer.group_send(
+                group, events.RoomLeft(peer_id=self.peer_id).payload())
         except Exception:  # the layer is down: still end the stay below, and say why
             log.exception("could not announce that %s left %s", self.peer_id, self.room.key)
         await self.leave()
@@ -132,7 +133,7 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         except messages.ProtocolError as exc:
             return await self.refuse(exc.code, exc.message)
         if message.type == "ping":
-            return await self.send_json({"type": "pong"})
+            return await self.send_json(messages.pong())
         channel = self.peers.get(message.to)
         if channel is None:
             return await self.refuse("unknown_peer", "no such peer in this room")
@@ -160,16 +161,17 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         if event["peer_id"] == self.peer_id or event["peer_id"] in self.peers:
             return
         self.peers[event["peer_id"]] = event["channel"]
-        await self.send_json({"type": "peer-joined", **self._peer(
-            event["peer_id"], event["role"], event["name"], event["seq"])})
+        # The later joiner makes the offer, so exactly one side of each pair does.
+        await self.send_json(messages.peer_joined(event["peer_id"], event["role"],
+                                                  event["name"], event["seq"] < self.seq))
 
     async def room_left(self, event):
         if self.peers.pop(event["peer_id"], None) is not None:
-            await self.send_json({"type": "peer-left", "peer_id": event["peer_id"]})
+            await self.send_json(messages.peer_left(event["peer_id"]))
 
     def _peer(self, peer_id: str, role: str, name: str, seq: int) -> dict:
         # The later joiner makes the offer, so exactly one side of each pair does.
-        return {**messages.peer_info(peer_id, role, name), "offer": seq < self.seq}
+        return messages.peer_info(peer_id, role, name, seq < self.seq)
 
     # --- database --------------------------------------------------------------------------
 

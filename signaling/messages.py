@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from cloudhospital.core import events
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_PEER_ID = 32
 MAX_SDP = 60 * 1024
@@ -93,16 +95,28 @@ def _candidate(data: dict) -> dict | None:
     return clean
 
 
-# --- server → client frames ---------------------------------------------------------------
+# --- server → client frames (schemas in cloudhospital/core/events.py) ---------------------
 
-def peer_info(peer_id: str, role: str, name: str) -> dict:
-    return {"peer_id": peer_id, "role": role, "name": name}
+def peer_info(peer_id: str, role: str, name: str, offer: bool) -> dict:
+    return events.PeerInfo(peer_id=peer_id, role=role, name=name, offer=offer).payload()
+
+
+def peer_joined(peer_id: str, role: str, name: str, offer: bool) -> dict:
+    return events.PeerJoined(peer_id=peer_id, role=role, name=name, offer=offer).payload()
+
+
+def peer_left(peer_id: str) -> dict:
+    return events.PeerLeft(peer_id=peer_id).payload()
 
 
 def welcome(peer_id: str, peers: list[dict], ice_servers: list[dict], room: str) -> dict:
-    return {"type": "welcome", "peer_id": peer_id, "room": room, "peers": peers,
-            "ice_servers": ice_servers}
+    return events.Welcome(peer_id=peer_id, room=room, peers=peers,
+                          ice_servers=ice_servers).payload()
 
 
 def error(code: str, message: str) -> dict:
-    return {"type": "error", "code": code, "message": message}
+    return events.ErrorFrame(code=code, message=message).payload()
+
+
+def pong() -> dict:
+    return events.Pong().payload()

@@ -31,6 +31,7 @@ from clinics.consultations.models import (
     Urgency,
 )
 from clinics.models import Department, Institution, Patient, Role, Staff
+from cloudhospital.core import events
 from cloudhospital.core.errors import InvalidInput, InvalidTransition, NotAllowed, NotFound
 from cloudhospital.core.events import send_event_on_commit
 from cloudhospital.security import audit
@@ -68,10 +69,20 @@ def _move(consultation: Consultation, to: str) -> Consultation:
     return locked
 
 
+def participant_user_ids(consultation: Consultation) -> set[int]:
+    """Who hears that a consultation moved: both doctors and the patient (with an account)."""
+    ids = {consultation.requested_by.user_id, consultation.patient.user_id}
+    if consultation.specialist_id is not None:
+        ids.add(consultation.specialist.user_id)
+    return {i for i in ids if i is not None}
+
+
 def _announce(consultation: Consultation) -> None:
-    send_event_on_commit(f"consultation.{consultation.pk}",
-                         {"type": "consultation.status", "consultation": str(consultation.pk),
-                          "status": consultation.status})
+    """``consultation.status`` to each participant's user group (the notification socket)."""
+    event = events.ConsultationStatus(consultation=str(consultation.pk),
+                                      status=consultation.status)
+    for user_id in sorted(participant_user_ids(consultation)):
+        send_event_on_commit(events.user_group(user_id), event)
 
 
 # --- the request --------------------------------------------------------------------------

@@ -288,7 +288,7 @@ def queue(request):
     items = visits.waiting_queue(doctor)
     audit.record(request.user, "followup.queue.read", object_type="followups.visit",
                  object_id="*", request=request, count=len(items))
-    return visits.queue_event(doctor, items)["queue"]
+    return visits.queue_event(doctor, items).payload()["queue"]
 
 
 @router.post("/queue/call-next", response={200: CalledOut, **ERRORS})

@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from clinics.access import patient_of, staff_of
 from clinics.followups import notify, visits
 from clinics.followups.models import Notification, Visit, VisitStatus
+from cloudhospital.core import events
 from cloudhospital.security import audit
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
         snapshot = await self.snapshot(user)
         if snapshot is None:
             return await self.close(CLOSE_NOT_ALLOWED)
-        self.group = notify.user_group(user.pk)
+        self.group = events.user_group(user.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         latest = snapshot.pop("last_notification_id")
         # The page says which notifications it already shows (``?since=<id>``): whatever
@@ -68,7 +69,7 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "ping":
-            await self.send_json({"type": "pong"})
+            await self.send_json(events.Pong().payload())
         else:
             await self.send_json({"type": "error", "error": "invalid_input",
                                   "message": "this socket only accepts ping"})
@@ -87,6 +88,10 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
     async def followups_called(self, event):
         await self.send_json(event)
 
+    async def consultation_status(self, event):
+        """A consultation this person takes part in moved (cloudhospital/core/events.py)."""
+        await self.send_json(event)
+
     # --- database work ------------------------------------------------------------------
     @database_sync_to_async
     def snapshot(self, user) -> dict | None:
@@ -98,7 +103,7 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
             queue = visits.waiting_queue(staff)
             audit.record(user, "followup.queue.watch", object_type="followups.visit",
                          object_id="*", count=len(queue))
-            event = visits.queue_event(staff, queue)
+            event = visits.queue_event(staff, queue).payload()
             return {**event, "type": "followups.snapshot", "last_notification_id": last}
         if patient is not None:
             waiting = Visit.objects.filter(patient=patient, status=VisitStatus.CHECKED_IN).first()
@@ -114,7 +119,7 @@ class FollowupsConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def new_notifications(self, user) -> list[dict]:
-        return [notify.notification_event(n) for n in Notification.objects.filter(
+        return [notify.notification_event(n).payload() for n in Notification.objects.filter(
             user=user, id__gt=self.last_notification_id).order_by("id")[:50]]
 
     async def catch_up_loop(self, user):

@@ -19,14 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
 
 from clinics.followups.models import Notification, SmsMessage
+from cloudhospital.core import events
 from cloudhospital.core.events import send_event_on_commit
 
 log = logging.getLogger(__name__)
-
-
-def user_group(user_id: int) -> str:
-    """The channel-layer group of one person's follow-up socket."""
-    return f"followups.user.{user_id}"
 
 
 class SmsBackend:
@@ -51,10 +47,9 @@ def sms_backend() -> SmsBackend:
     return import_string(settings.FOLLOWUP_SMS_BACKEND)()
 
 
-def notification_event(n: Notification) -> dict:
-    """Schema of ``followups.notification`` (tests check it exactly)."""
-    return {"type": "followups.notification", "id": n.pk, "kind": n.kind, "title": n.title,
-            "body": n.body, "data": n.data, "created_at": n.created_at.isoformat()}
+def notification_event(n: Notification) -> events.FollowupsNotification:
+    return events.FollowupsNotification(id=n.pk, kind=n.kind, title=n.title, body=n.body,
+                                        data=n.data, created_at=n.created_at.isoformat())
 
 
 def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
@@ -75,7 +70,7 @@ def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
             log.info("notification %s already delivered; not sending again", dedupe_key)
             return None
         if user is not None:
-            send_event_on_commit(user_group(user.pk), notification_event(n))
+            send_event_on_commit(events.user_group(user.pk), notification_event(n))
         if sms and patient is not None and patient.phone:
             sms_backend().send(dedupe_key=dedupe_key[:200], patient=patient,
                                text=f"{title} {body}".strip())

@@ -16,6 +16,7 @@ from clinics.access import staff_of
 from clinics.followups import access, booking, notify, rules, signals
 from clinics.followups.models import FollowUpPlan, Slot, Visit, VisitStatus
 from clinics.models import Staff
+from cloudhospital.core import events
 from cloudhospital.core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from cloudhospital.core.events import send_event_on_commit
 from cloudhospital.core.rooms import RoomDescriptor
@@ -52,29 +53,29 @@ def _slot_minutes(slot: Slot) -> int:
     return max(int((slot.end - slot.start).total_seconds() // 60), 1)
 
 
-def position_event(visit: Visit, position: int, now: dt.datetime) -> dict:
-    """Schema of ``followups.position``: what one waiting patient sees."""
-    return {"type": "followups.position", "visit_id": visit.pk, "position": position,
-            "expected_wait_minutes": rules.expected_wait_minutes(
-                position, visit.slot.start, now, _slot_minutes(visit.slot))}
+def position_event(visit: Visit, position: int, now: dt.datetime) -> events.FollowupsPosition:
+    """What one waiting patient sees."""
+    return events.FollowupsPosition(
+        visit_id=visit.pk, position=position, expected_wait_minutes=rules.expected_wait_minutes(
+            position, visit.slot.start, now, _slot_minutes(visit.slot)))
 
 
-def queue_event(doctor: Staff, queue: list[Visit]) -> dict:
-    """Schema of ``followups.queue``: what the doctor sees."""
-    return {"type": "followups.queue", "doctor_id": doctor.pk, "queue": [
-        {"visit_id": v.pk, "patient": v.patient.name, "condition": v.plan.condition,
-         "start": v.slot.start.isoformat(), "checked_in_at": v.checked_in_at.isoformat(),
-         "urgent": v.urgent} for v in queue]}
+def queue_event(doctor: Staff, queue: list[Visit]) -> events.FollowupsQueue:
+    """What the doctor sees."""
+    return events.FollowupsQueue(doctor_id=doctor.pk, queue=[events.QueueEntry(
+        visit_id=v.pk, patient=v.patient.name, condition=v.plan.condition,
+        start=v.slot.start.isoformat(), checked_in_at=v.checked_in_at.isoformat(),
+        urgent=v.urgent) for v in queue])
 
 
 def broadcast_queue(doctor: Staff, now: dt.datetime | None = None) -> None:
     """Tell the doctor the queue and every waiting patient their place (on commit)."""
     now = now or timezone.now()
     queue = waiting_queue(doctor)
-    send_event_on_commit(notify.user_group(doctor.user_id), queue_event(doctor, queue))
+    send_event_on_commit(events.user_group(doctor.user_id), queue_event(doctor, queue))
     for position, visit in enumerate(queue, start=1):
         if visit.patient.user_id:
-            send_event_on_commit(notify.user_group(visit.patient.user_id),
+            send_event_on_commit(events.user_group(visit.patient.user_id),
                                  position_event(visit, position, now))
 
 
@@ -84,7 +85,7 @@ def position_of(visit: Visit, now: dt.datetime | None = None) -> dict | None:
         return None
     for position, waiting in enumerate(waiting_queue(visit.doctor), start=1):
         if waiting.pk == visit.pk:
-            return position_event(waiting, position, now or timezone.now())
+            return position_event(waiting, position, now or timezone.now()).payload()
     return None
 
 
@@ -136,10 +137,10 @@ def call_next(user, *, request=None, now: dt.datetime | None = None) -> Visit | 
             raise Conflict("the queue changed; call again")
         visit.status, visit.called_at = VisitStatus.IN_CONSULTATION, now
         visit.save(update_fields=["status", "called_at"])
-        event = {"type": "followups.called", "visit_id": visit.pk, "room_url": visit.room_url}
+        event = events.FollowupsCalled(visit_id=visit.pk, room_url=visit.room_url)
         if visit.patient.user_id:
-            send_event_on_commit(notify.user_group(visit.patient.user_id), event)
-        send_event_on_commit(notify.user_group(doctor.user_id), event)
+            send_event_on_commit(events.user_group(visit.patient.user_id), event)
+        send_event_on_commit(events.user_group(doctor.user_id), event)
         broadcast_queue(doctor, now)
         audit.record(user, "followup.visit.call", visit, request=request)
     return visit

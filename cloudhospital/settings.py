@@ -109,7 +109,7 @@ else:
 TASKS = {
     "default": {
         "BACKEND": envstr("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "reminders"],
+        "QUEUES": ["default", "reminders", "recordings"],
     }
 }
 

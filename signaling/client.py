@@ -79,6 +79,7 @@ class RoomClient:
         self.pcs: dict[str, RTCPeerConnection] = {}
         self.offered: set[str] = set()
         self.frames: dict[str, int] = {}
+        self.roles: dict[str, str] = {}
         self.messages: list[str] = []
         self.changed = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
@@ -127,10 +128,13 @@ class RoomClient:
         if kind == "welcome":
             self.peer_id, self.ice_servers = frame["peer_id"], frame["ice_servers"]
             for peer in frame["peers"]:
+                self.roles[peer["peer_id"]] = peer.get("role", "")
                 if peer.get("offer"):
                     await self.make_offer(peer["peer_id"])
-        elif kind == "peer-joined" and frame.get("offer"):
-            await self.make_offer(frame["peer_id"])
+        elif kind == "peer-joined":
+            self.roles[frame["peer_id"]] = frame.get("role", "")
+            if frame.get("offer"):
+                await self.make_offer(frame["peer_id"])
         elif kind == "peer-left":
             await self.close_peer(frame["peer_id"])
         elif kind == "offer":
@@ -168,6 +172,7 @@ class RoomClient:
         @pc.on("connectionstatechange")
         async def on_state():
             log.info("peer %s: %s", peer, pc.connectionState)
+            self.changed.set()
             if pc.connectionState == "failed" and peer in self.offered and not self.stopping:
                 await self.close_peer(peer)
                 await self.make_offer(peer)  # a fresh ICE session: aiortc has no restartIce
@@ -265,6 +270,23 @@ class RoomClient:
 
     # --- waiting, for tests and the CLI ---------------------------------------------------
 
+    def connected_to(self, role: str) -> bool:
+        """A peer with ``role`` is in the room and our connection to it is up."""
+        return any(self.roles.get(peer) == role and pc.connectionState == "connected"
+                   for peer, pc in self.pcs.items())
+
+    async def wait_until(self, condition, timeout: float) -> bool:
+        async def until():
+            while not condition():
+                self.changed.clear()
+                await self.changed.wait()
+
+        try:
+            await asyncio.wait_for(until(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
     def satisfied(self, frames: int) -> bool:
         return bool(self.messages) and any(n >= frames for n in self.frames.values())
 
@@ -298,6 +320,9 @@ async def main_async(args) -> int:
         await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
         ok = waiter.done() and waiter.result()
         waiter.cancel()
+        if ok and args.stay_for_role:  # e.g. until the recorder is in and receiving
+            ok = await client.wait_until(lambda: client.connected_to(args.stay_for_role),
+                                         args.timeout)
         if ok:  # stay a moment so the other side can finish receiving too
             await asyncio.sleep(args.linger)
     else:
@@ -326,6 +351,9 @@ def parse_args(argv=None):
                         help="stop after N received video frames and a chat message")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="with --exit-after-frames: give up after this many seconds")
+    parser.add_argument("--stay-for-role", default="",
+                        help="with --exit-after-frames: then also wait until a peer with "
+                             "this role (e.g. recorder) is connected, before lingering")
     parser.add_argument("--linger", type=float, default=3.0,
                         help="with --exit-after-frames: seconds to stay after success")
     args = parser.parse_args(argv)

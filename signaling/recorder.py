@@ -1,6 +1,6 @@
 """The consented recorder: a server-side aiortc peer that records each participant.
 
-Signaling brings it in when the room's descriptor says recording is consented
+Signaling enqueues it (signaling/tasks.py) when the room's descriptor says recording is consented
 (``RoomDescriptor.record_when``, decided by the workflow, e.g.
 clinics/consultations/consent.py), and the room's resolver refuses its service account
 otherwise, so there is no way round the check. Each remote participant's audio and video
@@ -21,7 +21,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,7 +32,7 @@ from asgiref.sync import sync_to_async
 from cloudhospital.core.rooms import RECORDER_USERNAME, is_recorder
 
 log = logging.getLogger("signaling.recorder")
-__all__ = ["is_recorder", "launch", "read_recording", "record", "recorder_user", "store"]
+__all__ = ["is_recorder", "read_recording", "record", "recorder_user", "store"]
 IDLE_SECONDS = 5.0
 
 
@@ -45,23 +44,6 @@ def recorder_user():
         user.set_unusable_password()
         user.save(update_fields=["password"])
     return user
-
-
-def launch(room_key: str, server: str) -> bool:
-    """Start a recorder process for the room unless one started in the last minute.
-
-    ``cache.add`` is atomic, and the cache is Redis whenever several daphnes share a
-    channel layer, so two processes admitting the second party at once start one recorder.
-    """
-    from django.core.cache import cache
-
-    if not cache.add(f"signaling:recorder-launch:{room_key}", 1, timeout=60):
-        return False
-    subprocess.Popen([sys.executable, "-m", "signaling.recorder", "--server", server,
-                      "--room", room_key], start_new_session=True,
-                     stdin=subprocess.DEVNULL)
-    log.info("recorder launched for room %s", room_key)
-    return True
 
 
 def store(room_key: str, plain: Path, started_at: dt.datetime):

@@ -22,7 +22,7 @@ from cloudhospital.core.rooms import (
     unregister_room_kind,
 )
 from cloudhospital.security import audit
-from signaling import recorder
+from signaling import tasks
 from signaling.models import Attendance
 
 __all__ = ["Present", "RoomDescriptor", "is_recorder", "join", "leave", "present_in",
@@ -50,7 +50,7 @@ def join(user, room: RoomDescriptor, channel_name: str, address: str | None = No
             room.on_join(user, present)
     if (room.record_when is not None and RECORDER_ROLE not in {p.role for p in present}
             and room.record_when(present)):
-        recorder.launch(room.key, server_url)
+        tasks.launch_recorder(room.key, server_url)
     return me, [a for a in here if a.pk != me.pk]
 
 

@@ -13,11 +13,14 @@ pytestmark = pytest.mark.live
 
 INSPECT = """
 import json, tempfile, av
+from django_tasks_db.models import DBTaskResult
 from signaling.models import Attendance, Recording
 from signaling.recorder import read_recording
 rows = list(Recording.objects.filter(room_key="consultation:%(id)s"))
 out = {"recordings": [], "recorder_joined": Attendance.objects.filter(
-    room_key="consultation:%(id)s", role="recorder").exists()}
+    room_key="consultation:%(id)s", role="recorder").exists(),
+    "recorder_enqueued": DBTaskResult.objects.filter(
+    task_path="signaling.tasks.record_room", args_kwargs__args__0="consultation:%(id)s").exists()}
 for row in rows:
     envelope = open(row.path, "rb").read()
     with tempfile.NamedTemporaryFile(suffix=".mkv") as fh:
@@ -39,10 +42,10 @@ def platform(platform_server):
     return platform_server
 
 
-def call(platform, consultation: str, frames: int) -> None:
+def call(platform, consultation: str, frames: int, *extra: str) -> None:
     clients = [start_client(platform.url, consultation, token, "--test-pattern",
                             "--exit-after-frames", str(frames), "--linger", "3",
-                            "--timeout", "120")
+                            "--timeout", "120", *extra)
                for token in platform.tokens.values()]
     for client in clients:
         code, summary, err = finish(client)
@@ -57,19 +60,23 @@ def inspect(platform, consultation: str) -> dict:
 def test_without_consent_the_recorder_never_joins(platform):
     consultation = scheduled_consultation(platform, recording=False)
     call(platform, consultation, frames=30)
-    time.sleep(2)
-    assert inspect(platform, consultation) == {"recordings": [], "recorder_joined": False}
+    # The decision is made when the second side joins, before either saw the other: had
+    # the recorder been wanted, its task would be enqueued by now. No waiting needed.
+    assert inspect(platform, consultation) == {"recordings": [], "recorder_joined": False,
+                                               "recorder_enqueued": False}
 
 
 def test_with_everyones_consent_each_participant_is_recorded_encrypted_and_playable(platform):
     consultation = scheduled_consultation(platform, recording=True)
-    call(platform, consultation, frames=60)
+    # Both stay until the recorder is connected to them (its start-up may take a while on
+    # a busy machine: joining an empty room was how this test failed before), then linger.
+    call(platform, consultation, 60, "--stay-for-role", "recorder")
     deadline = time.monotonic() + 90
     found = inspect(platform, consultation)
     while len(found["recordings"]) < 2 and time.monotonic() < deadline:
         time.sleep(2)
         found = inspect(platform, consultation)
-    assert found["recorder_joined"]
+    assert found["recorder_joined"] and found["recorder_enqueued"]
     assert len(found["recordings"]) == 2, found
     for recording in found["recordings"]:
         assert recording["kinds"] == ["audio", "video"]

@@ -188,11 +188,12 @@ def give_recording_consent(world, consultation, doctors=("alice", "sam")):
 
 @pytest.fixture
 def launches(monkeypatch):
-    """Recorder launches are a process spawn (the edge): record them instead."""
-    from signaling import recorder
+    """Recorder launches, recorded instead of enqueued (no worker runs in these tests)."""
+    from signaling import tasks
 
     started = []
-    monkeypatch.setattr(recorder, "launch", lambda cid, server: started.append((cid, server)))
+    monkeypatch.setattr(tasks, "launch_recorder",
+                        lambda room, server: started.append((room, server)))
     return started
 
 

@@ -170,18 +170,17 @@ def test_recording_needs_the_patients_consent_too(world, consultation_at):
 
 
 @pytest.mark.django_db
-def test_a_recorder_is_launched_at_most_once_a_minute_per_consultation(monkeypatch):
-    import subprocess
-
+def test_a_recorder_is_enqueued_at_most_once_a_minute_per_room():
     from django.core.cache import cache
+    from django_tasks_db.models import DBTaskResult
 
-    from signaling import recorder
+    from signaling import tasks
 
-    spawned = []
-    monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: spawned.append(argv))
     cache.delete("signaling:recorder-launch:consultation:c1")
-    assert recorder.launch("consultation:c1", "http://127.0.0.1:8000")
-    assert not recorder.launch("consultation:c1", "http://127.0.0.1:8000")
-    assert spawned == [[spawned[0][0], "-m", "signaling.recorder", "--server",
-                        "http://127.0.0.1:8000", "--room", "consultation:c1"]]
+    assert tasks.launch_recorder("consultation:c1", "http://127.0.0.1:8000")
+    assert not tasks.launch_recorder("consultation:c1", "http://127.0.0.1:8000")
+    queued = DBTaskResult.objects.get(task_path="signaling.tasks.record_room")
+    assert queued.queue_name == "recordings"
+    assert queued.args_kwargs == {"args": ["consultation:c1", "http://127.0.0.1:8000"],
+                                  "kwargs": {}}
     cache.delete("signaling:recorder-launch:consultation:c1")

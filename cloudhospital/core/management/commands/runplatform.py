@@ -23,7 +23,10 @@ def platform_processes(port: int) -> list[tuple[str, list[str]]]:
                       "cloudhospital.asgi:application"])]
     commands = get_commands()
     if "db_worker" in commands:
-        parts.append(("worker", [*manage, "db_worker", "--queue-name", "*"]))
+        # A recording lasts as long as its call: it gets a worker of its own.
+        parts.append(("worker", [*manage, "db_worker", "--queue-name", "*",
+                                 "--exclude-queues", "recordings"]))
+        parts.append(("recorder", [*manage, "db_worker", "--queue-name", "recordings"]))
     if "dicom_listener" in commands:
         parts.append(("dicom", [*manage, "dicom_listener"]))
     return parts

@@ -33,10 +33,12 @@ run: venv
 test: venv system-deps
 	$(PY) manage.py compilemessages_py
 	$(VENV)/bin/ruff check .
+	DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/mypy
 	DATA_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/mypy
 
 bench: venv system-deps
 	@# the reference PACS; a fresh Debian install may start its service: stop that one

@@ -8,13 +8,22 @@ consultations addressed to them) by registering a *patient source* from their
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
 from clinics.models import Patient, Staff
 
+# Who acts: a signed-in user or the anonymous one (entry points pass request.user), and
+# the request an action audits (None when a job or a command acts).
+User: TypeAlias = AbstractBaseUser | AnonymousUser  # noqa: UP040 (django-stubs reads it)
+MaybeRequest: TypeAlias = HttpRequest | None  # noqa: UP040
+
 # A patient source answers, for a staff user, a queryset of patient ids they may see.
-PatientSource = Callable[[object], QuerySet]
+PatientSource = Callable[[User], QuerySet]
 _PATIENT_SOURCES: dict[str, PatientSource] = {}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
@@ -60,6 +61,6 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
           422: ErrorOut}
 
 
-def ok(model):
+def ok(model: Any) -> dict[int, Any]:
     """The responses of an endpoint answering ``model``, or any of the 4xx errors."""
     return {200: model, **ERRORS}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from clinics.access import patient_of, staff_of
@@ -19,5 +20,6 @@ def home(request):
     return redirect("consultations:consultation_list")
 
 
-def page_error(request, exc: DomainError, status: int | None = None):
+def page_error(request: HttpRequest, exc: DomainError,
+               status: int | None = None) -> HttpResponse:
     return render(request, "clinics/error.html", {"error": exc}, status=status or exc.status)

@@ -146,7 +146,8 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
     async def refuse(self, code: str, message: str):
         """Answer an error frame; a socket that keeps misbehaving is closed (only it)."""
         if not self.strikes.take():
-            log.info("closing abusive signaling socket %s in %s", self.peer_id, self.room.key)
+            log.info("closing abusive signaling socket %s in %s", self.peer_id,
+                     self.room.key if self.room else "-")
             self.closing = True
             await self.close(CLOSE_ABUSE)
             return await self.leave_room()

@@ -110,7 +110,8 @@ def peer_left(peer_id: str) -> dict:
 
 
 def welcome(peer_id: str, peers: list[dict], ice_servers: list[dict], room: str) -> dict:
-    return events.Welcome(peer_id=peer_id, room=room, peers=peers,
+    return events.Welcome(peer_id=peer_id, room=room,
+                          peers=[events.PeerInfo(**peer) for peer in peers],
                           ice_servers=ice_servers).payload()
 
 

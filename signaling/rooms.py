@@ -61,6 +61,7 @@ def leave(peer_id: str, room: RoomDescriptor, address: str | None = None) -> boo
             left_at=timezone.now())
         if closed:
             me = Attendance.objects.select_related("user").get(peer_id=peer_id)
+            assert me.left_at is not None  # just set above
             audit.record(me.user, "room.leave", room.audit_object, object_type=_type(room),
                          object_id=room.key.partition(":")[2], address=address,
                          room=room.key, peer_id=peer_id,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
-from clinics.access import patient_of, staff_of
+from clinics.access import User, patient_of, staff_of
 from clinics.consultations.models import Consultation
 from clinics.models import Role
 
 
-def visible_consultations(user) -> QuerySet[Consultation]:
+def visible_consultations(user: User) -> QuerySet[Consultation]:
     """Clinic doctors: their institution's; specialists: addressed to them or their
     department; coordinators: their institution's, sent or received; patients: their own."""
     qs = Consultation.objects.select_related(
@@ -35,6 +37,6 @@ def visible_consultations(user) -> QuerySet[Consultation]:
     return qs.none()
 
 
-def consulted_patients(user) -> QuerySet:
+def consulted_patients(user: User) -> QuerySet[Any, Any]:
     """Ids of the patients of the consultations ``user`` may see (a patient source)."""
     return visible_consultations(user).values("patient_id")

@@ -8,6 +8,7 @@ signaling) call these and nothing else changes a consultation.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinics import signing
+from clinics.access import MaybeRequest, User
 from clinics.actions import require_licence, require_staff
 from clinics.consultations import reports
 from clinics.consultations.access import visible_consultations
@@ -37,8 +39,8 @@ from cloudhospital.core.events import send_event_on_commit
 from cloudhospital.security import audit
 
 
-def list_consultations(user, *, status: str | None = None, limit: int = 500,
-                       request=None) -> list[Consultation]:
+def list_consultations(user: User, *, status: str | None = None, limit: int = 500,
+                       request: MaybeRequest = None) -> list[Consultation]:
     """The consultations ``user`` may see (newest first), the listing audited once here."""
     qs = visible_consultations(user)
     if status is not None:
@@ -49,7 +51,8 @@ def list_consultations(user, *, status: str | None = None, limit: int = 500,
     return items
 
 
-def get_consultation(user, consultation_id, *, request=None, audit_read=True) -> Consultation:
+def get_consultation(user: User, consultation_id: uuid.UUID | str,
+                     *, request: MaybeRequest = None, audit_read: bool = True) -> Consultation:
     """A consultation the user may see (404 otherwise, so its existence does not leak)."""
     consultation = visible_consultations(user).filter(pk=consultation_id).first()
     if consultation is None:
@@ -73,7 +76,7 @@ def participant_user_ids(consultation: Consultation) -> set[int]:
     """Who hears that a consultation moved: both doctors and the patient (with an account)."""
     ids = {consultation.requested_by.user_id, consultation.patient.user_id}
     if consultation.specialist_id is not None:
-        ids.add(consultation.specialist.user_id)
+        ids.add(consultation.specialist.user_id)  # type: ignore[union-attr]
     return {i for i in ids if i is not None}
 
 
@@ -126,7 +129,8 @@ def _check_details(staff: Staff, details: RequestDetails) -> None:
             raise InvalidInput("proposed times need a time zone", field="proposed_times")
 
 
-def create_request(user, details: RequestDetails, *, request=None) -> Consultation:
+def create_request(user: User, details: RequestDetails,
+                   *, request: MaybeRequest = None) -> Consultation:
     """A clinic doctor drafts a consultation request for a patient in front of her."""
     staff = require_staff(user, Role.CLINIC_DOCTOR)
     require_licence(staff)
@@ -146,9 +150,9 @@ def create_request(user, details: RequestDetails, *, request=None) -> Consultati
     return consultation
 
 
-def record_consent(user, consultation: Consultation, *, signed_by: str, relation: str,
+def record_consent(user: User, consultation: Consultation, *, signed_by: str, relation: str,
                    signed_at: dt.datetime, method: str, recording_allowed: bool = False,
-                   request=None) -> Consent:
+                   request: MaybeRequest = None) -> Consent:
     """Written informed consent, recorded by the requesting side before sending."""
     staff = require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
     if staff.institution_id != consultation.inviting_institution_id:
@@ -176,7 +180,8 @@ def record_consent(user, consultation: Consultation, *, signed_by: str, relation
     return consent
 
 
-def submit_request(user, consultation: Consultation, *, request=None) -> Consultation:
+def submit_request(user: User, consultation: Consultation,
+                   *, request: MaybeRequest = None) -> Consultation:
     """draft → requested: only with consent and a licensed requesting doctor."""
     staff = require_staff(user, Role.CLINIC_DOCTOR)
     require_licence(staff)
@@ -196,7 +201,7 @@ def submit_request(user, consultation: Consultation, *, request=None) -> Consult
 
 # --- the invited side ---------------------------------------------------------------------
 
-def _require_addressee(user, consultation: Consultation) -> Staff:
+def _require_addressee(user: User, consultation: Consultation) -> Staff:
     staff = require_staff(user, Role.SPECIALIST)
     addressed = (consultation.specialist_id == staff.pk if consultation.specialist_id
                  else consultation.invited_department_id == staff.department_id)
@@ -205,7 +210,7 @@ def _require_addressee(user, consultation: Consultation) -> Staff:
     return staff
 
 
-def accept(user, consultation: Consultation, *, request=None) -> Consultation:
+def accept(user: User, consultation: Consultation, *, request: MaybeRequest = None) -> Consultation:
     staff = _require_addressee(user, consultation)
     require_licence(staff)
     with transaction.atomic():
@@ -218,7 +223,8 @@ def accept(user, consultation: Consultation, *, request=None) -> Consultation:
     return locked
 
 
-def decline(user, consultation: Consultation, *, reason: str, request=None) -> Consultation:
+def decline(user: User, consultation: Consultation,
+            *, reason: str, request: MaybeRequest = None) -> Consultation:
     staff = _require_addressee(user, consultation)
     if not reason.strip():
         raise InvalidInput("a reason is required to decline", field="reason")
@@ -234,8 +240,8 @@ def decline(user, consultation: Consultation, *, reason: str, request=None) -> C
     return locked
 
 
-def schedule(user, consultation: Consultation, *, when: dt.datetime,
-             request=None) -> Consultation:
+def schedule(user: User, consultation: Consultation, *, when: dt.datetime,
+             request: MaybeRequest = None) -> Consultation:
     """accepted → scheduled (or a reschedule); by the specialist or the invited coordinator."""
     staff = require_staff(user, Role.SPECIALIST, Role.COORDINATOR)
     if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
@@ -257,7 +263,7 @@ def schedule(user, consultation: Consultation, *, when: dt.datetime,
     return locked
 
 
-def _require_participant(user, consultation: Consultation) -> Staff:
+def _require_participant(user: User, consultation: Consultation) -> Staff:
     staff = require_staff(user, Role.CLINIC_DOCTOR, Role.SPECIALIST)
     if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
         raise NotAllowed("you are not this consultation's specialist")
@@ -267,7 +273,7 @@ def _require_participant(user, consultation: Consultation) -> Staff:
     return staff
 
 
-def start(user, consultation: Consultation, *, request=None) -> Consultation:
+def start(user: User, consultation: Consultation, *, request: MaybeRequest = None) -> Consultation:
     """scheduled → in_progress (by a participant, or when the second party joins the room)."""
     _require_participant(user, consultation)
     with transaction.atomic():
@@ -279,7 +285,8 @@ def start(user, consultation: Consultation, *, request=None) -> Consultation:
     return locked
 
 
-def complete(user, consultation: Consultation, *, request=None) -> Consultation:
+def complete(user: User, consultation: Consultation,
+             *, request: MaybeRequest = None) -> Consultation:
     """in_progress → completed, once the specialist has signed a report."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
@@ -295,7 +302,8 @@ def complete(user, consultation: Consultation, *, request=None) -> Consultation:
     return locked
 
 
-def cancel(user, consultation: Consultation, *, reason: str, request=None) -> Consultation:
+def cancel(user: User, consultation: Consultation,
+           *, reason: str, request: MaybeRequest = None) -> Consultation:
     staff = require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
     if staff.institution_id != consultation.inviting_institution_id and not (
             staff.role == Role.COORDINATOR
@@ -318,8 +326,8 @@ def cancel(user, consultation: Consultation, *, reason: str, request=None) -> Co
 REPORTABLE = {Status.SCHEDULED, Status.IN_PROGRESS, Status.COMPLETED}
 
 
-def save_report_draft(user, consultation: Consultation, *, findings: str, opinion: str,
-                      recommendations: str, request=None) -> Report:
+def save_report_draft(user: User, consultation: Consultation, *, findings: str, opinion: str,
+                      recommendations: str, request: MaybeRequest = None) -> Report:
     """Write or edit the unsigned draft; after a signature this starts an amendment."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
@@ -345,7 +353,7 @@ def save_report_draft(user, consultation: Consultation, *, findings: str, opinio
     return draft
 
 
-def sign_report(user, consultation: Consultation, *, request=None) -> Report:
+def sign_report(user: User, consultation: Consultation, *, request: MaybeRequest = None) -> Report:
     """Sign the current draft with the specialist's Ed25519 key; it is immutable after."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
@@ -359,7 +367,7 @@ def sign_report(user, consultation: Consultation, *, request=None) -> Report:
         signing.ensure_signing_key(staff)
         draft.signed_at = timezone.now().replace(microsecond=0)
         draft.author = staff
-        draft.signer_public_key = bytes(staff.signing_public_key)
+        draft.signer_public_key = bytes(staff.signing_public_key or b"")
         draft.signature = signing.sign(staff, reports.canonical_bytes(draft))
         draft.save()
         audit.record(user, "report.sign", consultation, request=request,
@@ -367,7 +375,8 @@ def sign_report(user, consultation: Consultation, *, request=None) -> Report:
     return draft
 
 
-def acknowledge_report(user, consultation: Consultation, *, request=None) -> Consultation:
+def acknowledge_report(user: User, consultation: Consultation,
+                       *, request: MaybeRequest = None) -> Consultation:
     """The inviting clinic doctor, who answers for treatment, acknowledges the report."""
     staff = require_staff(user, Role.CLINIC_DOCTOR)
     if staff.institution_id != consultation.inviting_institution_id:
@@ -382,7 +391,8 @@ def acknowledge_report(user, consultation: Consultation, *, request=None) -> Con
     return consultation
 
 
-def verify_report(user, consultation: Consultation, version: int, *, request=None) -> dict:
+def verify_report(user: User, consultation: Consultation, version: int,
+                  *, request: MaybeRequest = None) -> dict[str, Any]:
     report = consultation.reports.filter(version=version, signed_at__isnull=False).first()
     if report is None:
         raise NotFound("no signed report with that version")
@@ -394,7 +404,7 @@ def verify_report(user, consultation: Consultation, version: int, *, request=Non
 
 # --- retention ----------------------------------------------------------------------------
 
-def purge_closed_before(cutoff: dt.datetime, *, actor="system") -> int:
+def purge_closed_before(cutoff: dt.datetime, *, actor: object = "system") -> int:
     """Delete closed consultations older than the retention period; refuse anything younger."""
     limit = timezone.now() - dt.timedelta(days=365 * settings.RETENTION_YEARS + 4)
     if cutoff > limit:
@@ -416,8 +426,8 @@ def purge_closed_before(cutoff: dt.datetime, *, actor="system") -> int:
 
 # --- the steps: one table for the API and the pages --------------------------------------
 
-def schedule_at(user, consultation: Consultation, *, scheduled_at: dt.datetime,
-                request=None) -> Consultation:
+def schedule_at(user: User, consultation: Consultation, *, scheduled_at: dt.datetime,
+                request: MaybeRequest = None) -> Consultation:
     """:func:`schedule` with the input named as the API and the form name it."""
     return schedule(user, consultation, when=scheduled_at, request=request)
 
@@ -438,7 +448,8 @@ STEPS: dict[str, Callable[..., Any]] = {
 }
 
 
-def take_step(user, consultation: Consultation, step: str, *, request=None, **inputs) -> Any:
+def take_step(user: User, consultation: Consultation, step: str,
+              *, request: MaybeRequest = None, **inputs: Any) -> Any:
     """Run one named workflow step (NotFound for a step that does not exist)."""
     run = STEPS.get(step)
     if run is None:

@@ -1,14 +1,17 @@
 """JSON API for consultations; thin over ``clinics.consultations.actions``."""
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja import Status as HttpStatus
 
 from clinics.access import visible_patients
 from clinics.consultations import actions, queries
 from clinics.consultations.consent import recording_permitted, set_recording_consent
-from clinics.consultations.models import Status
+from clinics.consultations.models import Consultation, Status
 from clinics.consultations.presenters import consultation_dict, report_dict
 from clinics.consultations.schemas import (
     ConsentIn,
@@ -28,13 +31,14 @@ router = Router(tags=["consultations"])
 
 
 @router.get("/consultations", response=ok(list[ConsultationOut]))
-def list_consultations(request, status: Query[Status] = None):
+def list_consultations(request: HttpRequest,
+                       status: Query[Status | None] = None) -> list[dict[str, Any]]:
     return [consultation_dict(c) for c in actions.list_consultations(
         request.user, status=status, request=request)]
 
 
 @router.post("/consultations", response={201: ConsultationOut, **ERRORS})
-def create_consultation(request, payload: ConsultationIn):
+def create_consultation(request: HttpRequest, payload: ConsultationIn) -> HttpStatus[Any]:
     patient = visible_patients(request.user).filter(pk=payload.patient_id).first()
     if patient is None:
         raise InvalidInput("unknown patient", field="patient_id")
@@ -50,18 +54,19 @@ def create_consultation(request, payload: ConsultationIn):
     return HttpStatus(201, consultation_dict(consultation))
 
 
-def _get(request, consultation_id: uuid.UUID, audit_read: bool = False):
+def _get(request: HttpRequest, consultation_id: uuid.UUID,
+         audit_read: bool = False) -> Consultation:
     return actions.get_consultation(request.user, consultation_id, request=request,
                                     audit_read=audit_read)
 
 
 @router.get("/consultations/{consultation_id}", response=ok(ConsultationOut))
-def get_consultation(request, consultation_id: uuid.UUID):
+def get_consultation(request: HttpRequest, consultation_id: uuid.UUID) -> dict[str, Any]:
     return consultation_dict(_get(request, consultation_id, audit_read=True))
 
 
 @router.post("/consultations/{consultation_id}/consent", response=ok(ConsultationOut))
-def consent(request, consultation_id: uuid.UUID, payload: ConsentIn):
+def consent(request: HttpRequest, consultation_id: uuid.UUID, payload: ConsentIn) -> dict[str, Any]:
     consultation = _get(request, consultation_id)
     actions.record_consent(request.user, consultation, request=request, **payload.dict())
     return consultation_dict(_get(request, consultation_id))
@@ -74,17 +79,22 @@ TRANSITION_INPUTS = {"submit": None, "accept": None, "decline": ReasonIn,
                      "cancel": ReasonIn, "acknowledge": None}
 
 
-def _transition(name: str, schema=None):
+def _transition(name: str, schema: type[Schema] | None = None) -> None:
     """Register POST /consultations/{id}/<name> running the step ``name``."""
+    view: Callable[..., dict[str, Any]]
     if schema is None:
-        def view(request, consultation_id: uuid.UUID):
+        def plain(request: HttpRequest, consultation_id: uuid.UUID) -> dict[str, Any]:
             return consultation_dict(actions.take_step(
                 request.user, _get(request, consultation_id), name, request=request))
+        view = plain
     else:
-        def view(request, consultation_id: uuid.UUID, payload: schema):
+        def with_input(request: HttpRequest, consultation_id: uuid.UUID,
+                       payload: schema) -> dict[str, Any]:  # type: ignore[valid-type]
+            data: dict[str, Any] = payload.dict()  # type: ignore[attr-defined]
             return consultation_dict(actions.take_step(
                 request.user, _get(request, consultation_id), name, request=request,
-                **payload.dict()))
+                **data))
+        view = with_input
     view.__name__ = f"consultation_{name}"
     view.__doc__ = actions.STEPS[name].__doc__
     router.post(f"/consultations/{{consultation_id}}/{name}", response=ok(ConsultationOut),
@@ -96,20 +106,21 @@ for _name, _schema in TRANSITION_INPUTS.items():
 
 
 @router.put("/consultations/{consultation_id}/report", response=ok(ReportOut))
-def save_report(request, consultation_id: uuid.UUID, payload: ReportIn):
+def save_report(request: HttpRequest,
+                consultation_id: uuid.UUID, payload: ReportIn) -> dict[str, Any]:
     report = actions.save_report_draft(request.user, _get(request, consultation_id),
                                        request=request, **payload.dict())
     return report_dict(report)
 
 
 @router.post("/consultations/{consultation_id}/report/sign", response=ok(ReportOut))
-def sign_report(request, consultation_id: uuid.UUID):
+def sign_report(request: HttpRequest, consultation_id: uuid.UUID) -> dict[str, Any]:
     return report_dict(actions.sign_report(request.user, _get(request, consultation_id),
                                            request=request))
 
 
 @router.get("/consultations/{consultation_id}/reports", response=ok(list[ReportOut]))
-def list_reports(request, consultation_id: uuid.UUID):
+def list_reports(request: HttpRequest, consultation_id: uuid.UUID) -> list[dict[str, Any]]:
     """Signed reports for everyone who may read the consultation; drafts for their author."""
     consultation = _get(request, consultation_id)
     audit.record(request.user, "report.read", consultation, request=request)
@@ -118,7 +129,7 @@ def list_reports(request, consultation_id: uuid.UUID):
 
 @router.get("/consultations/{consultation_id}/reports/{version}/verify",
             response=ok(VerifyOut))
-def verify_report(request, consultation_id: uuid.UUID, version: int):
+def verify_report(request: HttpRequest, consultation_id: uuid.UUID, version: int) -> dict[str, Any]:
     return actions.verify_report(request.user, _get(request, consultation_id), version,
                                  request=request)
 
@@ -136,7 +147,8 @@ class RecordingConsentOut(Schema):
 
 @router.post("/consultations/{consultation_id}/recording-consent",
              response={200: RecordingConsentOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut})
-def recording_consent(request, consultation_id: str, payload: RecordingConsentIn):
+def recording_consent(request: HttpRequest,
+                      consultation_id: str, payload: RecordingConsentIn) -> dict[str, bool]:
     """A doctor gives or withdraws their own consent to recording the consultation."""
     consultation = actions.get_consultation(request.user, consultation_id, request=request,
                                             audit_read=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from clinics.access import staff_of
+from clinics.access import MaybeRequest, User, staff_of
 from clinics.consultations.models import Consent, Consultation, RecordingConsent
 from cloudhospital.core.errors import NotAllowed
 from cloudhospital.security import audit
@@ -18,15 +18,15 @@ from cloudhospital.security import audit
 def recording_permitted(consultation: Consultation) -> bool:
     """The patient and both doctors agreed to recording this consultation."""
     patient = Consent.objects.filter(consultation=consultation, recording_allowed=True).exists()
-    doctors = {consultation.requested_by_id, consultation.specialist_id}
+    doctors: set[int | None] = {consultation.requested_by_id, consultation.specialist_id}
     agreed = set(RecordingConsent.objects.filter(consultation=consultation, allowed=True,
-                                                 staff_id__in=doctors)
+                                                 staff_id__in=[d for d in doctors if d])
                  .values_list("staff_id", flat=True))
     return patient and None not in doctors and agreed == doctors
 
 
-def set_recording_consent(user, consultation: Consultation, *, allowed: bool,
-                          request=None) -> RecordingConsent:
+def set_recording_consent(user: User, consultation: Consultation, *, allowed: bool,
+                          request: MaybeRequest = None) -> RecordingConsent:
     staff = staff_of(user)
     if staff is None or staff.pk not in (consultation.requested_by_id,
                                          consultation.specialist_id):

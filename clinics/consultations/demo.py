@@ -6,6 +6,7 @@ pages use.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils import timezone
 from clinics.consultations import actions
 from clinics.consultations.models import Consultation
 from clinics.demo import world_and_people
+from clinics.models import Patient, Staff
 
 
 def seed_demo(password: str) -> bool:
@@ -24,7 +26,9 @@ def seed_demo(password: str) -> bool:
     return True
 
 
-def request_demo_consultation(doctor, patient, world, specialist, question, urgency="routine"):
+def request_demo_consultation(doctor: Staff, patient: Patient, world: dict[str, Any],
+                              specialist: Staff, question: str,
+                              urgency: str = "routine") -> Consultation:
     details = actions.RequestDetails(
         patient=patient, invited_institution=world["hospital"], specialist=specialist,
         reason="基层诊疗需上级医院专科意见", clinical_question=question,
@@ -37,7 +41,7 @@ def request_demo_consultation(doctor, patient, world, specialist, question, urge
     return actions.submit_request(doctor.user, consultation)
 
 
-def _consultations(world: dict, people: dict) -> list[Consultation]:
+def _consultations(world: dict[str, Any], people: dict[str, Any]) -> list[Consultation]:
     doctor = people["doctors"][0]
     cardio, endo = people["specialists"]["specialist"], people["specialists"]["endo_specialist"]
     p = people["patients"]

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from clinics.consultations.models import ConsentMethod, Relation, Urgency
-from clinics.models import Department, Institution, Role, Staff
+from clinics.models import Department, Institution, Patient, Role, Staff
 
 
 class RequestForm(forms.Form):
-    patient = forms.ModelChoiceField(queryset=None, label=_("Patient"))
+    patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
+        queryset=Patient.objects.none(), label=_("Patient"))
     invited_institution = forms.ModelChoiceField(queryset=Institution.objects.all(),
                                                  label=_("Invited institution"))
     specialist = forms.ModelChoiceField(
@@ -29,9 +33,10 @@ class RequestForm(forms.Form):
         required=False, label=_("Proposed time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
-    def __init__(self, *args, patients=None, **kwargs):
+    def __init__(self, *args: Any, patients: QuerySet[Patient] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients
+        self.fields["patient"].queryset = patients  # type: ignore[attr-defined]
 
 
 class ConsentForm(forms.Form):

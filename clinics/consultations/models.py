@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -46,11 +47,11 @@ class RetentionError(Exception):
     """Consultation records are kept for the retention period and never hard-deleted."""
 
 
-class ConsultationQuerySet(models.QuerySet):
-    def delete(self):
+class ConsultationQuerySet(models.QuerySet["Consultation"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
         raise RetentionError("consultations are never deleted; see purge_consultations")
 
-    def purge(self):
+    def purge(self) -> tuple[int, dict[str, int]]:
         """Hard delete, for ``actions.purge_closed_before`` only (after the retention check)."""
         return super().delete()
 
@@ -108,7 +109,7 @@ class Consultation(models.Model):
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RetentionError("consultations are never deleted; see purge_consultations")
 
 
@@ -175,16 +176,16 @@ class Report(models.Model):
     def __str__(self) -> str:
         return f"report v{self.version} for {self.consultation_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and Report.objects.filter(pk=self.pk,
                                                          signed_at__isnull=False).exists():
             raise ImmutableReportError("signed reports cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         if self.is_signed:
             raise ImmutableReportError("signed reports cannot be deleted")
-        super().delete(*args, **kwargs)
+        return super().delete(*args, **kwargs)
 
     @property
     def is_signed(self) -> bool:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 from clinics.consultations.models import Consent, Consultation, Report
 from clinics.presenters import staff_dict
 
 
-def consultation_dict(c: Consultation) -> dict:
+def consultation_dict(c: Consultation) -> dict[str, Any]:
     try:
         consent = c.consent
     except Consent.DoesNotExist:
@@ -35,7 +36,7 @@ def consultation_dict(c: Consultation) -> dict:
     }
 
 
-def report_dict(report: Report) -> dict:
+def report_dict(report: Report) -> dict[str, Any]:
     return {"version": report.version, "author": report.author.real_name,
             "findings": report.findings, "opinion": report.opinion,
             "recommendations": report.recommendations, "signed_at": report.signed_at,

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import models
 from django.db.models import Q, QuerySet
 
-from clinics.access import staff_of
+from clinics.access import User, staff_of
 from clinics.consultations.models import Consultation, Report
 from clinics.models import Department, Institution, Role, Staff
 from cloudhospital.core.errors import InvalidInput
 
 
-def _one(model, pk, **filters):
+def _one[M: models.Model](model: type[M], pk: int | None, **filters: Any) -> M | None:
     if pk is None:
         return None
-    found = model.objects.filter(pk=pk, **filters).first()
+    found: M | None = model._default_manager.filter(pk=pk, **filters).first()
     if found is None:
         raise InvalidInput(f"unknown {model._meta.model_name} {pk}")
     return found
 
 
 def request_targets(*, invited_institution_id: int | None, specialist_id: int | None,
-                    department_id: int | None) -> dict:
+                    department_id: int | None) -> dict[str, Any]:
     """The institution, specialist and department a request names, or InvalidInput."""
     return {"invited_institution": _one(Institution, invited_institution_id),
             "specialist": _one(Staff, specialist_id, role=Role.SPECIALIST),
             "department": _one(Department, department_id)}
 
 
-def readable_reports(user, consultation: Consultation) -> QuerySet[Report]:
+def readable_reports(user: User, consultation: Consultation) -> QuerySet[Report]:
     """Signed reports for everyone who may read the consultation; drafts for their author."""
     staff = staff_of(user)
     mine = Q(author=staff) if staff else Q(pk__in=[])

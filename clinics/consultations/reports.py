@@ -30,5 +30,6 @@ def canonical_bytes(report: Report) -> bytes:
 
 def verify(report: Report) -> bool:
     """True when the stored signature matches the report's current content."""
-    return signing.verify_bytes(report.signer_public_key, report.signature,
+    return signing.verify_bytes(bytes(report.signer_public_key or b""),
+                                bytes(report.signature or b""),
                                 canonical_bytes(report))

@@ -13,7 +13,7 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from clinics.access import patient_of, staff_of
+from clinics.access import User, patient_of, staff_of
 from clinics.consultations import actions
 from clinics.consultations.consent import recording_permitted
 from clinics.consultations.models import Consultation, Status
@@ -27,7 +27,7 @@ CLINIC_SIDE = {Role.CLINIC_DOCTOR, "patient"}
 DOCTORS = {Role.CLINIC_DOCTOR, Role.SPECIALIST}
 
 
-def participant_role(user, consultation: Consultation) -> tuple[str, str]:
+def participant_role(user: User, consultation: Consultation) -> tuple[str, str]:
     """(role, display name) of a participant, or NotAllowed."""
     if is_recorder(user):
         if recording_permitted(consultation):
@@ -53,7 +53,7 @@ def participant_role(user, consultation: Consultation) -> tuple[str, str]:
     raise NotAllowed("you are not a participant of this consultation")
 
 
-def resolve_consultation(user, object_id: str) -> RoomDescriptor:
+def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
     try:
         pk = uuid.UUID(object_id)
     except ValueError:
@@ -78,7 +78,7 @@ def record_when_consented(consultation: Consultation, present: list[Present]) ->
     return recording_permitted(consultation)
 
 
-def start_when_both_sides_present(joiner, consultation: Consultation,
+def start_when_both_sides_present(joiner: User, consultation: Consultation,
                                   present: list[Present]) -> None:
     """scheduled → in_progress once the second party is in the room (through actions)."""
     roles = {p.role for p in present}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
@@ -67,8 +68,8 @@ class ConsultationOut(Schema):
     id: uuid.UUID
     status: str
     urgency: str
-    patient: dict
-    requested_by: dict
+    patient: dict[str, Any]
+    requested_by: dict[str, Any]
     inviting_institution: str
     invited_institution: str
     invited_department: str | None
@@ -80,6 +81,6 @@ class ConsultationOut(Schema):
     scheduled_at: dt.datetime | None
     decline_reason: str
     cancel_reason: str
-    consent: dict | None
+    consent: dict[str, Any] | None
     acknowledged_at: dt.datetime | None
     created_at: dt.datetime

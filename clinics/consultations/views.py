@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +24,7 @@ from cloudhospital.security import audit
 
 
 @login_required
-def consultation_list(request):
+def consultation_list(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request.user)
     if staff is None and not request.user.is_superuser:
         return redirect("clinics:home")
@@ -29,7 +33,7 @@ def consultation_list(request):
 
 
 @login_required
-def consultation_new(request):
+def consultation_new(request: HttpRequest) -> HttpResponse:
     patients = visible_patients(request.user)
     form = forms.RequestForm(request.POST or None, patients=patients)
     if request.method == "POST" and form.is_valid():
@@ -51,7 +55,7 @@ def consultation_new(request):
 
 
 @login_required
-def consultation_detail(request, pk):
+def consultation_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         consultation = actions.get_consultation(request.user, pk, request=request)
     except NotFound as exc:
@@ -77,7 +81,7 @@ STEP_FORMS = {"decline": forms.ReasonForm, "cancel": forms.ReasonForm,
 
 @login_required
 @require_POST
-def consultation_step(request, pk, step):
+def consultation_step(request: HttpRequest, pk: uuid.UUID, step: str) -> HttpResponse:
     """One button on the detail page: a workflow step, its form checked, errors shown."""
     if step not in actions.STEPS:
         return page_error(request, NotFound(_("No such step.")))
@@ -85,12 +89,12 @@ def consultation_step(request, pk, step):
     try:
         consultation = actions.get_consultation(request.user, pk, request=request,
                                                 audit_read=False)
-        data = {}
+        data: dict[str, Any] = {}
         if form_class is not None:
             form = form_class(request.POST)
             if not form.is_valid():
                 messages.error(request, " ".join(
-                    f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                    f"{form.fields[f].label if f in form.fields else ''}: {' '.join(map(str, e))}"
                     for f, e in form.errors.items()))
                 return redirect("consultations:consultation_detail", pk=pk)
             data = form.cleaned_data
@@ -105,7 +109,7 @@ def consultation_step(request, pk, step):
 
 
 @login_required
-def report_editor(request, pk):
+def report_editor(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         consultation = actions.get_consultation(request.user, pk, request=request)
     except NotFound as exc:
@@ -128,7 +132,7 @@ def report_editor(request, pk):
 
 
 @login_required
-def patient_home(request):
+def patient_home(request: HttpRequest) -> HttpResponse:
     """The patient's page: diagnoses, follow-up link, their consultations."""
     patient = patient_of(request.user)
     if patient is None:

@@ -1,6 +1,7 @@
 import datetime as dt
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from clinics.consultations.actions import purge_closed_before
@@ -10,10 +11,10 @@ from clinics.consultations.models import RetentionError
 class Command(BaseCommand):
     help = "Delete closed consultations closed before a date; refuses anything inside retention."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--closed-before", required=True, help="YYYY-MM-DD")
 
-    def handle(self, closed_before, **options):
+    def handle(self, closed_before: str, **options: Any) -> None:
         try:
             day = dt.date.fromisoformat(closed_before)
         except ValueError as exc:

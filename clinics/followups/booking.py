@@ -146,8 +146,9 @@ def _lock_slot(slot_id: int) -> Slot:
 
 
 def _take(visit: Visit, slot: Slot, now: dt.datetime) -> None:
-    """Put ``visit`` on ``slot``; the database has the last word on double booking."""
-    if not slot.is_open or slot.visits.filter(status__in=HOLDING_STATUSES).exists():
+    """Put ``visit`` on ``slot`` (the cut-off was checked, with its own error, before);
+    ``Slot.is_bookable`` is the rule, the database has the last word on double booking."""
+    if not slot.is_bookable(now):
         raise SlotTaken("this slot has just been taken; choose another", slot_id=slot.pk)
     visit.slot, visit.status, visit.booked_at = slot, VisitStatus.BOOKED, now
     visit.doctor_id = slot.doctor_id

@@ -5,12 +5,15 @@ Times are stored in UTC; schedule templates are wall-clock times in Asia/Shangha
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinics.followups import rules
 from clinics.models import CloudClinic, Diagnosis, Patient, Staff
 
 
@@ -126,10 +129,8 @@ class Slot(models.Model):
     def __str__(self) -> str:
         return f"{self.doctor} {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
 
-    def is_bookable(self, now=None) -> bool:
+    def is_bookable(self, now: dt.datetime | None = None) -> bool:
         """Open, in the future beyond the booking cut-off, and not held by a live visit."""
-        from clinics.followups import rules
-
         now = now or timezone.now()
         return (self.is_open and rules.may_book(self.start, now)
                 and not self.visits.filter(status__in=HOLDING_STATUSES).exists())

@@ -253,16 +253,21 @@ def platform_server(tmp_path_factory):
 
 
 class Api:
-    """A JSON client for one user, authenticated with a real bearer token."""
+    """The one test client: ``Api(user)`` speaks JSON to /api/v1 with a real bearer token;
+    ``Api(user, session=True).client`` is a logged-in browser for pages and DICOMweb.
+    ``user`` may be a Staff or a User; None is the anonymous caller."""
 
-    def __init__(self, user):
+    def __init__(self, user, *, session: bool = False):
         from django.test import Client
 
         from cloudhospital.security.tokens import create_api_token
 
+        user = getattr(user, "user", user)
         self.client = Client()
         self.headers = {}
-        if user is not None:
+        if user is not None and session:
+            self.client.force_login(user)
+        elif user is not None:
             self.headers["Authorization"] = "Bearer " + create_api_token(user)[1]
 
     def _call(self, method, path, body=None, **extra):
@@ -287,3 +292,9 @@ class Api:
 def api_as():
     """``api_as(world.alice.user).get("/consultations")``."""
     return Api
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(world.alice).get("/studies/")``: a logged-in browser (see Api)."""
+    return lambda staff_or_user: Api(staff_or_user, session=True).client

@@ -74,7 +74,10 @@ def test_the_suite_uses_the_services_ci_asks_for(settings):
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs Redis (REDIS_URL)")
 async def test_an_idle_redis_channel_outlives_the_clients_default_read_timeout():
-    """redis-py gives up on reads after 5 s by default; an idle peer must not die of it."""
+    """redis-py gives up on reads after 5 s by default; an idle peer must not die of it.
+
+    The one behavioural test of that regression (a socket idle in a room waits on exactly
+    this receive); it has to stay idle past the timeout to prove anything."""
     import asyncio
 
     from channels.layers import get_channel_layer

@@ -346,7 +346,6 @@ def hellos_from(client, peer_id: str) -> list[str]:
 
 async def test_a_call_across_two_daphnes_survives_killing_one(cluster, stored_study,
                                                               monkeypatch):
-    from channels_redis.core import RedisChannelLayer
 
     from signaling.media import LOOPBACK
 
@@ -387,12 +386,10 @@ async def test_a_call_across_two_daphnes_survives_killing_one(cluster, stored_st
                          tasks)
         assert doctor.json(f"/api/v1/consultations/{consultation}")["status"] == "in_progress"
 
-        # Signaling is idle for most of a call. Hold it past channels_redis' blocking read
-        # (5 s): the sockets must stay up (no Redis read timeout closing them with 1011).
-        first_a, first_b = a.peer_id, b.peer_id
-        await asyncio.sleep(RedisChannelLayer.brpop_timeout + 2)
-        assert (a.peer_id, b.peer_id) == (first_a, first_b), "an idle signaling socket dropped"
-        assert a.ws is not None and b.ws is not None
+        # (An idle socket outliving the Redis layer's blocking read is covered once, in
+        # tests/test_health_and_settings.py, and the cluster's socket_timeout in
+        # tests/deploy/test_deploy_files.py.)
+        first_a = a.peer_id
 
         # Kill B's daphne mid-call. B's socket drops; it reconnects through nginx, which
         # skips the dead daphne; the new B is announced to A and they negotiate again.

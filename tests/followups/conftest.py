@@ -35,11 +35,6 @@ def fu(world):
     return ns
 
 
-def api_client(client, user):
-    client.force_login(user)
-    return client
-
-
 def run_ready_jobs(*, ignore_run_after: bool = False) -> list:
     """Run queued jobs in this process, as db_worker would (claim, call, record).
     Returns the rows run. With ``ignore_run_after`` scheduled jobs run now too."""

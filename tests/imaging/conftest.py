@@ -30,16 +30,3 @@ def ct_study(world):
         ingest_instance(encode(ds), institution=world.centre_a, source="upload")
     ingest_instance(sample("CT_small.dcm"), institution=world.centre_a, source="upload")
     return slices
-
-
-@pytest.fixture
-def client_for():
-    from django.test import Client
-
-    def make(staff_or_user):
-        user = getattr(staff_or_user, "user", staff_or_user)
-        client = Client()
-        client.force_login(user)
-        return client
-
-    return make

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-
 import pytest
 from channels.db import database_sync_to_async
 
@@ -149,18 +146,6 @@ async def test_a_rejoining_peer_gets_a_new_id_and_others_see_left_then_joined(
     assert (await alice.recv())["peer_id"] == s2["peer_id"]
     await alice.close()
     await sam2.close()
-
-
-@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="a Redis channel layer regression")
-async def test_an_idle_socket_outlives_the_redis_layers_blocking_wait(
-        world, consultation_at, sockets):
-    """redis-py 8's default 5 s read timeout killed consumers idle for 5 s (1011)."""
-    consultation = await database_sync_to_async(consultation_at)("in_progress")
-    sam, _ = await sockets.join(world.sam.user, consultation)
-    await asyncio.sleep(7)
-    await sam.send({"type": "ping"})
-    assert await sam.recv() == {"type": "pong"}
-    await sam.close()
 
 
 async def test_a_crashing_handler_still_ends_the_stay(world, consultation_at, sockets,

@@ -26,6 +26,7 @@ import websockets
 from aiortc import (
     MediaStreamTrack,
     RTCConfiguration,
+    RTCDataChannel,
     RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
@@ -37,6 +38,8 @@ from aiortc.sdp import candidate_from_sdp
 from signaling.media import TestPatternTrack, ToneTrack, is_loopback_candidate, loopback_only
 
 log = logging.getLogger("signaling.client")
+# What the recorder sends a participant over the data channel once it has its video.
+RECORDED = "recorded"
 FINAL_CLOSE_CODES = {4403, 4404, 4429}
 MAX_RECONNECTS = 5
 
@@ -81,6 +84,7 @@ class RoomClient:
         self.frames: dict[str, int] = {}
         self.roles: dict[str, str] = {}
         self.messages: list[str] = []
+        self.channels: dict[str, RTCDataChannel] = {}
         self.changed = asyncio.Event()
         self.tasks: set[asyncio.Task] = set()
         self.ws = None
@@ -201,6 +205,7 @@ class RoomClient:
         pc = self.new_pc(peer)
         self.offered.add(peer)
         channel = pc.createDataChannel("chat")
+        self.channels[peer] = channel
         self.wire_channel(channel)
 
         @channel.on("open")
@@ -270,10 +275,9 @@ class RoomClient:
 
     # --- waiting, for tests and the CLI ---------------------------------------------------
 
-    def connected_to(self, role: str) -> bool:
-        """A peer with ``role`` is in the room and our connection to it is up."""
-        return any(self.roles.get(peer) == role and pc.connectionState == "connected"
-                   for peer, pc in self.pcs.items())
+    def told_recorded(self) -> bool:
+        """The recorder said over the data channel that it has recorded our video."""
+        return RECORDED in self.messages
 
     async def wait_until(self, condition, timeout: float) -> bool:
         async def until():
@@ -320,9 +324,8 @@ async def main_async(args) -> int:
         await asyncio.wait({runner, waiter}, return_when=asyncio.FIRST_COMPLETED)
         ok = waiter.done() and waiter.result()
         waiter.cancel()
-        if ok and args.stay_for_role:  # e.g. until the recorder is in and receiving
-            ok = await client.wait_until(lambda: client.connected_to(args.stay_for_role),
-                                         args.timeout)
+        if ok and args.stay_until_recorded:  # the recorder says when it has our video
+            ok = await client.wait_until(client.told_recorded, args.timeout)
         if ok:  # stay a moment so the other side can finish receiving too
             await asyncio.sleep(args.linger)
     else:
@@ -351,9 +354,9 @@ def parse_args(argv=None):
                         help="stop after N received video frames and a chat message")
     parser.add_argument("--timeout", type=float, default=60.0,
                         help="with --exit-after-frames: give up after this many seconds")
-    parser.add_argument("--stay-for-role", default="",
-                        help="with --exit-after-frames: then also wait until a peer with "
-                             "this role (e.g. recorder) is connected, before lingering")
+    parser.add_argument("--stay-until-recorded", action="store_true",
+                        help="with --exit-after-frames: then also wait until the recorder "
+                             "says it has recorded this peer's video, before lingering")
     parser.add_argument("--linger", type=float, default=3.0,
                         help="with --exit-after-frames: seconds to stay after success")
     args = parser.parse_args(argv)

@@ -34,6 +34,7 @@ from cloudhospital.core.rooms import RECORDER_USERNAME, is_recorder
 log = logging.getLogger("signaling.recorder")
 __all__ = ["is_recorder", "read_recording", "record", "recorder_user", "store"]
 IDLE_SECONDS = 5.0
+ACK_AFTER_FRAMES = 15
 
 
 def recorder_user():
@@ -84,9 +85,22 @@ def read_recording(recording) -> bytes:
 
 
 def _client_class():
-    from aiortc import RTCPeerConnection
+    from aiortc import MediaStreamTrack, RTCPeerConnection
 
-    from signaling.client import MediaSource, RoomClient
+    from signaling.client import RECORDED, MediaSource, RoomClient
+
+    class CountedTrack(MediaStreamTrack):
+        """Passes frames through to the MediaRecorder, counting them on the way."""
+
+        def __init__(self, track, on_frame):
+            super().__init__()
+            self.kind = track.kind
+            self.track, self.on_frame = track, on_frame
+
+        async def recv(self):
+            frame = await self.track.recv()
+            self.on_frame()
+            return frame
 
     class RecorderClient(RoomClient):
         """Receives only; one MediaRecorder per remote participant."""
@@ -99,6 +113,7 @@ def _client_class():
             self.workdir = Path(tempfile.mkdtemp(prefix="recorder-"))
             self.recorders: dict[str, tuple[MediaRecorder, Path, dt.datetime]] = {}
             self.stored = 0
+            self.counts: dict[str, int] = {}
             self.idle_since = time.monotonic()
 
         async def get_ticket(self) -> dict:
@@ -113,7 +128,17 @@ def _client_class():
                 path = self.workdir / f"{peer}.mkv"
                 self.recorders[peer] = (MediaRecorder(str(path), format="matroska"), path,
                                         dt.datetime.now(dt.UTC))
+            if track.kind == "video":
+                track = CountedTrack(track, lambda: self.video_frame_from(peer))
             self.recorders[peer][0].addTrack(track)
+
+        def video_frame_from(self, peer: str) -> None:
+            """After enough recorded frames, tell the peer (an event, not a guess)."""
+            self.counts[peer] = self.counts.get(peer, 0) + 1
+            channel = self.channels.get(peer)
+            if (self.counts[peer] == ACK_AFTER_FRAMES and channel is not None
+                    and channel.readyState == "open"):
+                channel.send(RECORDED)
 
         async def remote_described(self, peer: str) -> None:
             if peer in self.recorders:

@@ -68,9 +68,10 @@ def test_without_consent_the_recorder_never_joins(platform):
 
 def test_with_everyones_consent_each_participant_is_recorded_encrypted_and_playable(platform):
     consultation = scheduled_consultation(platform, recording=True)
-    # Both stay until the recorder is connected to them (its start-up may take a while on
-    # a busy machine: joining an empty room was how this test failed before), then linger.
-    call(platform, consultation, 60, "--stay-for-role", "recorder")
+    # Both stay until the recorder tells them it has recorded their video (its start-up
+    # may take long on a busy machine: joining an empty room, or leaving before frames
+    # reached it, was how this test failed before).
+    call(platform, consultation, 60, "--stay-until-recorded")
     deadline = time.monotonic() + 90
     found = inspect(platform, consultation)
     while len(found["recordings"]) < 2 and time.monotonic() < deadline:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cloudhospital.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cloudhospital.core.middleware.ChineseByDefaultMiddleware",
@@ -143,6 +144,14 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IP addresses or networks
+# (CIDR). Empty (`make run`): nobody's; the client address is the TCP peer. In the deploy
+# topology, the nginx address (docs/security.md, "Trusted proxies").
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+if TRUSTED_PROXIES:
+    # Only reaches Django from a trusted proxy: TrustedProxyMiddleware drops it otherwise.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from cloudhospital.env import database_from_url, envbool, envint, envlist, envstr
 
@@ -46,12 +47,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "cloudhospital.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cloudhospital.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cloudhospital.core.sessions.StaffSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -166,11 +169,40 @@ STATICFILES_DIRS = [BASE_DIR / "cloudhospital" / "static"]
 # daphne serves /static/ itself unless nginx does (the production topology turns this off).
 SERVE_STATIC = envbool("SERVE_STATIC", not PRODUCTION)
 
+# Headers, cookies and sessions (docs/security.md). Cookies are Secure in production
+# (HTTPS behind nginx; the scheme comes from X-Forwarded-Proto of a TRUSTED_PROXIES peer).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True  # pages read the token from the form field, never the cookie
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HTTP Strict Transport Security: a year in production (nginx sends the same), off for the
+# plain-HTTP `make run`. 0 turns it off.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+# No inline script, style or event handler anywhere: page scripts and styles are static
+# files of each app (DICOMweb images are blob:/data: URLs, the room's video streams).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Staff sessions (doctors, coordinators, admins) end after this long without a request,
+# and this long after login whatever happens (cloudhospital/core/sessions.py).
+STAFF_SESSION_IDLE_SECONDS = envint("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = envint("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
 
 # Encryption at rest: ENCRYPTION_KEYS is "id:base64key,id2:base64key" (32-byte AES keys),
 # ENCRYPTION_ACTIVE_KEY names the key new data is written with; older keys stay to read

@@ -8,6 +8,8 @@ import uuid
 from ninja import Schema
 from pydantic import Field
 
+from cloudhospital.core.apitypes import StrictBool
+
 
 class ErrorOut(Schema):
     error: str
@@ -74,7 +76,7 @@ class ConsentIn(Schema):
     relation: str
     signed_at: dt.datetime
     method: str
-    recording_allowed: bool = False
+    recording_allowed: StrictBool = False
 
 
 class ReasonIn(Schema):

@@ -20,11 +20,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from clinics.followups.routing import websocket_urlpatterns as followups_routes  # noqa: E402
+from cloudhospital.core.bodies import BodyBudget  # noqa: E402
 from cloudhospital.core.websocket import origin_checked  # noqa: E402
 from signaling.routing import websocket_urlpatterns as signaling_routes  # noqa: E402
 
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
+    # Bodies are measured (and API callers authenticated) before Django reads them.
+    "http": BodyBudget(django_asgi_app),
     # Browsers' Origin must be ours; programs without one rely on their ticket.
     "websocket": origin_checked(AuthMiddlewareStack(URLRouter(
         [*signaling_routes, *followups_routes]

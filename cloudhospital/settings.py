@@ -19,7 +19,8 @@ DATA_DIR = Path(envstr("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = envbool("PRODUCTION", False)
-DEBUG = envbool("DEBUG", not PRODUCTION)
+# Off unless asked for (`DEBUG=true make run`): the debug page lists every route and setting.
+DEBUG = envbool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
@@ -52,6 +53,7 @@ MIDDLEWARE = [
     "cloudhospital.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cloudhospital.core.middleware.HostileInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "cloudhospital.core.sessions.StaffSessionLifetimeMiddleware",
@@ -237,6 +239,13 @@ STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
 DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# Every HTTP body is measured before it is read (cloudhospital/core/bodies.py): forms and
+# JSON up to HTTP_BODY_MAX_BYTES, multipart file uploads on pages up to
+# HTTP_UPLOAD_MAX_BYTES, /dicomweb/ up to DICOMWEB_MAX_STOW_BYTES; over it, 413.
+HTTP_BODY_MAX_BYTES = envint("HTTP_BODY_MAX_BYTES", 2 * 1024**2)
+HTTP_UPLOAD_MAX_BYTES = envint("HTTP_UPLOAD_MAX_BYTES", 2 * 1024**3)
+# Django's own check when a body is parsed, kept in step with the budget above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_BODY_MAX_BYTES
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ from django.conf import settings
 from ninja import Router, Schema
 
 from clinics import actions
+from cloudhospital.core.apitypes import StrictBool
 from cloudhospital.core.errors import Conflict
 from cloudhospital.security import audit
 from cloudhospital.security.tokens import issue_ticket
@@ -58,7 +59,7 @@ def visit_ticket(request, visit_id: str):
 
 
 class RecordingConsentIn(Schema):
-    allowed: bool
+    allowed: StrictBool
 
 
 class RecordingConsentOut(Schema):

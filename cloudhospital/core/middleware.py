@@ -38,3 +38,85 @@ class ChineseByDefaultMiddleware:
     def __call__(self, request):
         request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
+def _refuse(request, status_for_api: int, code: str, message: str):
+    from django.http import JsonResponse
+
+    from cloudhospital.core.views import bad_request
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"error": code, "message": message}, status=status_for_api)
+    if request.path.startswith("/dicomweb/"):
+        return JsonResponse({"error": code, "message": message}, status=400)
+    return bad_request(request)
+
+
+class HostileInputMiddleware:
+    """Refuse what no field may hold, and what no database column can: one generic layer.
+
+    - a NUL character anywhere in the path, a query parameter, a form field or a JSON string
+      (PostgreSQL text cannot store one: that was a 500 on every text input);
+    - an integer too large for a database integer (OverflowError on SQLite, DataError on
+      PostgreSQL) and any other DataError, raised by a view: the client's input, so 4xx.
+    API answers 422 with the JSON error shape, DICOMweb 400 JSON, pages the 400 page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.core.exceptions import RequestDataTooBig
+
+        try:
+            carries_nul = self._carries_nul(request)
+        except RequestDataTooBig:  # a body that reached Django without the ASGI budget
+            return _refuse(request, 413, "body_too_large",
+                           "the request body is larger than the limit")
+        if carries_nul:
+            return _refuse(request, 422, "invalid_input",
+                           "NUL characters are not allowed in any input")
+        return self.get_response(request)
+
+    @staticmethod
+    def _carries_nul(request) -> bool:
+        if "\x00" in request.path:
+            return True
+        if any(_has_nul(key) or any(_has_nul(v) for v in request.GET.getlist(key))
+               for key in request.GET):
+            return True
+        content_type = request.content_type or ""
+        if content_type in {"application/x-www-form-urlencoded", "multipart/form-data"}:
+            post = request.POST
+            return any(_has_nul(key) or any(_has_nul(v) for v in post.getlist(key))
+                       for key in post)
+        if content_type == "application/json" or content_type.endswith("+json"):
+            body = request.body
+            if b"\x00" in body:
+                return True
+            if b"\\u0000" in body.lower():
+                import json
+
+                try:
+                    return _has_nul(json.loads(body))
+                except ValueError:
+                    return False  # not JSON: the view refuses it as such
+        return False
+
+    def process_exception(self, request, exception):
+        from django.db import DataError
+
+        if isinstance(exception, (OverflowError, DataError)):
+            return _refuse(request, 422, "invalid_input",
+                           "a value is out of range for this field")
+        return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -96,6 +97,12 @@ def on_http_error(request, exc: HttpError):
 def on_out_of_range(request, exc):
     """An integer past the database's range (SQLite: OverflowError, PostgreSQL: DataError)."""
     return error(request, 422, "invalid_input", "a value is out of range for this field")
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request, exc):
+    """A value a model field cannot hold, e.g. ``not-a-uuid`` as a consultation id."""
+    return error(request, 422, "invalid_input", "a value is not valid for this field")
 
 
 @api.exception_handler(RequestDataTooBig)

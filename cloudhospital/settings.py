@@ -23,6 +23,8 @@ PRODUCTION = envbool("PRODUCTION", False)
 DEBUG = envbool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
+# Old signing keys still accepted while sessions signed with them live (docs/security.md).
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 

@@ -114,8 +114,15 @@ class HostileInputMiddleware:
         return False
 
     def process_exception(self, request, exception):
+        from django.core.exceptions import ValidationError
         from django.db import DataError
 
+        if isinstance(exception, ValidationError) and not request.path.startswith("/api/"):
+            # A model field refused a value from the URL or a form (``not-a-uuid`` as an
+            # id): nothing by that name exists.
+            from cloudhospital.core.views import not_found
+
+            return not_found(request)
         if isinstance(exception, (OverflowError, DataError)):
             return _refuse(request, 422, "invalid_input",
                            "a value is out of range for this field")

@@ -198,3 +198,14 @@ def test_every_operation_declares_every_status_the_edge_answers(client, db):
         for method, operation in methods.items():
             declared = set(operation["responses"])
             assert {"400", "401", "404", "413", "422"} <= declared, (method, path)
+
+
+# --- malformed ids ------------------------------------------------------------------------
+
+def test_a_malformed_id_is_422_on_the_api_and_404_on_pages(world, api_as, client):
+    response = api_as(world.sam.user).post("/consultations/not-a-uuid/recording-consent",
+                                           {"allowed": True})
+    assert response.status_code == 422 and response.json()["error"] == "invalid_input"
+    client.force_login(world.alice.user)
+    response = client.post("/imaging/studies/1.2.3/attach/", {"consultation": "not-a-uuid"})
+    assert response.status_code == 404

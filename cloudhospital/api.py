@@ -105,6 +105,12 @@ def on_model_validation_error(request, exc):
     return error(request, 422, "invalid_input", "a value is not valid for this field")
 
 
+@api.exception_handler(RecursionError)
+def on_too_deep(request, exc):
+    """JSON nested deeper than the parser goes (``[[[[…]]]]`` in a 2 MiB body)."""
+    return error(request, 422, "invalid_input", "the JSON document is nested too deeply")
+
+
 @api.exception_handler(RequestDataTooBig)
 def on_body_too_large(request, exc):
     return error(request, 413, "body_too_large", "the request body is larger than the limit")

@@ -109,8 +109,8 @@ class HostileInputMiddleware:
 
                 try:
                     return _has_nul(json.loads(body))
-                except ValueError:
-                    return False  # not JSON: the view refuses it as such
+                except (ValueError, RecursionError):
+                    return False  # not JSON we can read: the view refuses it as such
         return False
 
     def process_exception(self, request, exception):

@@ -209,3 +209,11 @@ def test_a_malformed_id_is_422_on_the_api_and_404_on_pages(world, api_as, client
     client.force_login(world.alice.user)
     response = client.post("/imaging/studies/1.2.3/attach/", {"consultation": "not-a-uuid"})
     assert response.status_code == 404
+
+
+def test_json_nested_too_deeply_is_a_4xx(world, api_as):
+    body = "[" * 100_000 + '"\\u0000"' + "]" * 100_000
+    response = api_as(world.alice.user).post("/consultations", body)
+    assert response.status_code in {400, 422}
+    assert "error" in response.json()
+

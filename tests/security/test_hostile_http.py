@@ -217,3 +217,12 @@ def test_json_nested_too_deeply_is_a_4xx(world, api_as):
     assert response.status_code in {400, 422}
     assert "error" in response.json()
 
+
+
+def test_the_same_hours_with_and_without_a_clinic_are_not_a_500(world, api_as):
+    """Found by the API fuzz once times with an offset were accepted."""
+    api = api_as(world.alice.user)
+    hours = {"start_time": "15:20:00+08:00", "end_time": "16:20:00+08:00", "weekday": 2}
+    assert api.post("/followups/schedule/templates",
+                    {**hours, "clinic_id": world.clinic_a.pk}).status_code == 201
+    assert api.post("/followups/schedule/templates", hours).status_code == 201

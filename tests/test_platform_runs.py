@@ -45,20 +45,48 @@ def test_the_one_command_platform_shows_no_debug_page_and_serves_page_scripts(pl
             assert resp.status == 200, script
 
 
-def test_a_30_mb_body_to_the_live_api_is_413_not_500(platform_server):
-    """Refused from the Content-Length alone: the body is never sent in full."""
+def _answer_before_the_body(platform_server, headers: dict, sent: bytes):
+    """Send the headers and a first piece of a body, then wait for the answer: it must come
+    while the rest is still unsent (daphne must not wait to read the whole body)."""
     import http.client
 
-    token = platform_server.token("clinic_doctor")
     host, port = platform_server.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=20)
     conn.putrequest("POST", "/api/v1/consultations")
-    conn.putheader("Authorization", f"Bearer {token}")
-    conn.putheader("Content-Type", "application/json")
-    conn.putheader("Content-Length", str(30 * 1024 * 1024))
+    for name, value in headers.items():
+        conn.putheader(name, value)
     conn.endheaders()
-    conn.send(b'{"reason": "' + b"x" * 65536)
+    conn.send(sent)
     response = conn.getresponse()
-    assert response.status == 413
-    assert json.loads(response.read())["error"] == "body_too_large"
+    body = response.read()
     conn.close()
+    return response.status, json.loads(body)
+
+
+def test_a_30_mb_body_to_the_live_api_is_413_before_it_is_read(platform_server):
+    token = platform_server.token("clinic_doctor")
+    status, body = _answer_before_the_body(platform_server, {
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        "Content-Length": str(30 * 1024 * 1024)}, b'{"reason": "' + b"x" * 65536)
+    assert (status, body["error"]) == (413, "body_too_large")
+
+
+def test_a_chunked_body_past_the_budget_is_413_while_it_arrives(platform_server):
+    token = platform_server.token("clinic_doctor")
+    chunk = b"x" * 65536
+    piece = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+    status, body = _answer_before_the_body(platform_server, {
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json",
+        "Transfer-Encoding": "chunked"}, piece * 40)  # 2.5 MiB > 2 MiB, never terminated
+    assert (status, body["error"]) == (413, "body_too_large")
+
+
+def test_an_anonymous_200_mb_api_body_is_401_before_it_is_read(platform_server):
+    status, body = _answer_before_the_body(platform_server, {
+        "Content-Type": "application/json", "Content-Length": str(200 * 1024 * 1024)},
+        b"x" * 65536)
+    # Over the budget and anonymous: either refusal, and before the body.
+    assert status in {401, 413} and body["error"] in {"unauthorized", "body_too_large"}
+    status, body = _answer_before_the_body(platform_server, {
+        "Content-Type": "application/json", "Content-Length": str(1024 * 1024)}, b"x" * 65536)
+    assert (status, body["error"]) == (401, "unauthorized")

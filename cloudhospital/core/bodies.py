@@ -36,37 +36,57 @@ def _header(scope, name: bytes) -> str | None:
     return None
 
 
-def body_budget(scope) -> int:
-    """The most bytes this request's body may hold."""
-    path = scope.get("path", "")
+def budget_for(path: str, content_type: str | None) -> int:
+    """The most bytes a body to ``path`` with this content type may hold."""
     if path.startswith("/dicomweb/"):
         return settings.DICOMWEB_MAX_STOW_BYTES
-    content_type = (_header(scope, b"content-type") or "").lower()
-    if content_type.startswith("multipart/form-data") and not path.startswith("/api/"):
+    if (content_type or "").lower().startswith("multipart/form-data") and \
+            not path.startswith("/api/"):
         return settings.HTTP_UPLOAD_MAX_BYTES
     return settings.HTTP_BODY_MAX_BYTES
 
 
-def _language(scope) -> str:
+def body_budget(scope) -> int:
+    return budget_for(scope.get("path", ""), _header(scope, b"content-type"))
+
+
+def _cookies(cookie_header: str | None) -> SimpleCookie:
     cookie = SimpleCookie()
     try:
-        cookie.load(_header(scope, b"cookie") or "")
-    except Exception:  # noqa: BLE001 - a malformed cookie header means "no preference"
-        return settings.LANGUAGE_CODE
-    chosen = cookie.get(settings.LANGUAGE_COOKIE_NAME)
+        cookie.load(cookie_header or "")
+    except Exception:  # noqa: BLE001 - a malformed cookie header counts as no cookie
+        return SimpleCookie()
+    return cookie
+
+
+def _language(cookie_header: str | None) -> str:
+    chosen = _cookies(cookie_header).get(settings.LANGUAGE_COOKIE_NAME)
     codes = {code for code, _name in settings.LANGUAGES}
     return chosen.value if chosen is not None and chosen.value in codes \
         else settings.LANGUAGE_CODE
 
 
+def refusal(path: str, status: int, code: str, message: str,
+            cookie_header: str | None) -> tuple[bytes, bytes]:
+    """(content type, body) of a refusal: the JSON error for programs, a page for people."""
+    if path.startswith(MACHINE_PREFIXES):
+        return b"application/json", json.dumps({"error": code, "message": message}).encode()
+    with translation.override(_language(cookie_header)):
+        body = render_to_string(f"{status}.html", {"limit": message}).encode()
+    return b"text/html; charset=utf-8", body
+
+
+def carries_credentials(authorization: str | None, cookie_header: str | None) -> bool:
+    """Whether a request even claims to be authenticated (no database needed)."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return True
+    return _cookies(cookie_header).get(settings.SESSION_COOKIE_NAME) is not None
+
+
 async def _answer(send, scope, status: int, code: str, message: str) -> None:
-    if scope.get("path", "").startswith(MACHINE_PREFIXES):
-        body = json.dumps({"error": code, "message": message}).encode()
-        content_type = b"application/json"
-    else:
-        with translation.override(_language(scope)):
-            body = render_to_string(f"{status}.html", {"limit": message}).encode()
-        content_type = b"text/html; charset=utf-8"
+    content_type, body = refusal(scope.get("path", ""), status, code, message,
+                                 _header(scope, b"cookie"))
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", content_type),
                             (b"content-length", str(len(body)).encode()),
@@ -91,12 +111,7 @@ def _has_valid_credentials(scope) -> bool:
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
         return user_for_api_token(token.strip()) is not None
-    cookie = SimpleCookie()
-    try:
-        cookie.load(_header(scope, b"cookie") or "")
-    except Exception:  # noqa: BLE001 - no usable cookie, so no session
-        return False
-    morsel = cookie.get(settings.SESSION_COOKIE_NAME)
+    morsel = _cookies(_header(scope, b"cookie")).get(settings.SESSION_COOKIE_NAME)
     if morsel is None:
         return False
     store: SessionBase = import_string(settings.SESSION_ENGINE + ".SessionStore")(morsel.value)

@@ -226,3 +226,23 @@ def test_the_same_hours_with_and_without_a_clinic_are_not_a_500(world, api_as):
     assert api.post("/followups/schedule/templates",
                     {**hours, "clinic_id": world.clinic_a.pk}).status_code == 201
     assert api.post("/followups/schedule/templates", hours).status_code == 201
+
+
+def test_daphne_refuses_from_the_headers_alone(settings):
+    """The check daphne runs when it learns a body's length (no database on its thread)."""
+    from cloudhospital.core.daphne_budget import early_refusal
+
+    settings.HTTP_BODY_MAX_BYTES = 1000
+    assert early_refusal("POST", "/api/v1/x", 1001, False, "application/json",
+                         "Bearer chk_x", None)[0] == 413
+    assert early_refusal("POST", "/api/v1/x", 10, False, "application/json", None, None)[0] \
+        == 401
+    assert early_refusal("POST", "/api/v1/x", 10, False, "application/json", None,
+                         "sessionid=abc") is None
+    assert early_refusal("POST", "/api/v1/x", 10, False, None, "Bearer chk_x", None) is None
+    assert early_refusal("POST", "/api/v1/x", None, True, None, None, None)[0] == 401
+    assert early_refusal("GET", "/api/v1/x", 0, False, None, None, None) is None
+    assert early_refusal("POST", "/accounts/login/", 10, False, None, None, None) is None
+    settings.HTTP_UPLOAD_MAX_BYTES = 10**9
+    assert early_refusal("POST", "/imaging/upload/", 10**6, False,
+                         "multipart/form-data; boundary=x", None, "sessionid=a") is None

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -28,7 +31,36 @@ class BearerToken(HttpBearer):
         return user
 
 
-api = NinjaAPI(title="CloudHospital API", version="1", urls_namespace="api",
+# What any operation may answer besides its own results, whatever its handler declares:
+# the edge answers these for every route (auth, body budget, NUL and range checks, ids that
+# do not exist or may not be seen, domain rules). Declared so the document tells the truth.
+COMMON_ERRORS = {
+    "400": "malformed request",
+    "401": "not authenticated",
+    "403": "not allowed",
+    "404": "not found, or not visible to this user",
+    "409": "conflicts with the record's current state",
+    "413": "request body over the limit",
+    "422": "invalid input (including NUL characters and out-of-range numbers)",
+}
+ERROR_SCHEMA = {"type": "object", "required": ["error", "message"],
+                "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+
+
+class CloudHospitalAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for methods in schema.get("paths", {}).values():
+            for operation in methods.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in COMMON_ERRORS.items():
+                    responses.setdefault(status, {
+                        "description": description,
+                        "content": {"application/json": {"schema": ERROR_SCHEMA}}})
+        return schema
+
+
+api = CloudHospitalAPI(title="CloudHospital API", version="1", urls_namespace="api",
                auth=[BearerToken(), django_auth],
                description="Teleconsultation, imaging and follow-up for Shenyang cloud clinics.")
 
@@ -58,6 +90,30 @@ def on_auth_error(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def on_out_of_range(request, exc):
+    """An integer past the database's range (SQLite: OverflowError, PostgreSQL: DataError)."""
+    return error(request, 422, "invalid_input", "a value is out of range for this field")
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request, exc):
+    """A value a model field cannot hold, e.g. ``not-a-uuid`` as a consultation id."""
+    return error(request, 422, "invalid_input", "a value is not valid for this field")
+
+
+@api.exception_handler(RecursionError)
+def on_too_deep(request, exc):
+    """JSON nested deeper than the parser goes (``[[[[…]]]]`` in a 2 MiB body)."""
+    return error(request, 422, "invalid_input", "the JSON document is nested too deeply")
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_large(request, exc):
+    return error(request, 413, "body_too_large", "the request body is larger than the limit")
 
 
 @api.exception_handler(Http404)

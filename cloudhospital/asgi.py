@@ -18,14 +18,22 @@ if settings.SERVE_STATIC:
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from clinics.followups.routing import websocket_urlpatterns as followups_routes  # noqa: E402
+from cloudhospital.core import daphne_budget  # noqa: E402
+from cloudhospital.core.bodies import BodyBudget  # noqa: E402
+from cloudhospital.core.websocket import origin_checked  # noqa: E402
 from signaling.routing import websocket_urlpatterns as signaling_routes  # noqa: E402
 
+# Daphne reads a whole body before the application sees it: check the budget where it
+# learns the length (cloudhospital/core/daphne_budget.py).
+daphne_budget.install()
+
 application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(
+    # Bodies are measured (and API callers authenticated) before Django reads them.
+    "http": BodyBudget(django_asgi_app),
+    # Browsers' Origin must be ours; programs without one rely on their ticket.
+    "websocket": origin_checked(AuthMiddlewareStack(URLRouter(
         [*signaling_routes, *followups_routes]
     ))),
 })

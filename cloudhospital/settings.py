@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from cloudhospital.env import database_from_url, envbool, envint, envlist, envstr
 
@@ -18,9 +19,12 @@ DATA_DIR = Path(envstr("DATA_DIR", str(BASE_DIR / "var"))).resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 PRODUCTION = envbool("PRODUCTION", False)
-DEBUG = envbool("DEBUG", not PRODUCTION)
+# Off unless asked for (`DEBUG=true make run`): the debug page lists every route and setting.
+DEBUG = envbool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me"  # noqa: S105 - refused in production
 SECRET_KEY = envstr("SECRET_KEY", _DEV_SECRET)
+# Old signing keys still accepted while sessions signed with them live (docs/security.md).
+SECRET_KEY_FALLBACKS = envlist("SECRET_KEY_FALLBACKS", "")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
 
@@ -45,13 +49,17 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "cloudhospital.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "cloudhospital.core.middleware.ChineseByDefaultMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "cloudhospital.core.middleware.HostileInputMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cloudhospital.core.sessions.StaffSessionLifetimeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -146,6 +154,14 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 LOGIN_FAILURE_LIMIT = envint("LOGIN_FAILURE_LIMIT", 5)
 LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 
+# Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: IP addresses or networks
+# (CIDR). Empty (`make run`): nobody's; the client address is the TCP peer. In the deploy
+# topology, the nginx address (docs/security.md, "Trusted proxies").
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
+if TRUSTED_PROXIES:
+    # Only reaches Django from a trusted proxy: TrustedProxyMiddleware drops it otherwise.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale"]
@@ -159,11 +175,40 @@ STATICFILES_DIRS = [BASE_DIR / "cloudhospital" / "static"]
 # daphne serves /static/ itself unless nginx does (the production topology turns this off).
 SERVE_STATIC = envbool("SERVE_STATIC", not PRODUCTION)
 
+# Headers, cookies and sessions (docs/security.md). Cookies are Secure in production
+# (HTTPS behind nginx; the scheme comes from X-Forwarded-Proto of a TRUSTED_PROXIES peer).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_HTTPONLY = True  # pages read the token from the form field, never the cookie
+LANGUAGE_COOKIE_SECURE = PRODUCTION
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+# HTTP Strict Transport Security: a year in production (nginx sends the same), off for the
+# plain-HTTP `make run`. 0 turns it off.
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+# No inline script, style or event handler anywhere: page scripts and styles are static
+# files of each app (DICOMweb images are blob:/data: URLs, the room's video streams).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", "blob:"],
+    "media-src": [CSP.SELF, "blob:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Staff sessions (doctors, coordinators, admins) end after this long without a request,
+# and this long after login whatever happens (cloudhospital/core/sessions.py).
+STAFF_SESSION_IDLE_SECONDS = envint("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
+STAFF_SESSION_MAX_SECONDS = envint("STAFF_SESSION_MAX_SECONDS", 12 * 3600)
 
 # Encryption at rest: ENCRYPTION_KEYS is "id:base64key,id2:base64key" (32-byte AES keys),
 # ENCRYPTION_ACTIVE_KEY names the key new data is written with; older keys stay to read
@@ -198,6 +243,13 @@ STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
 DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# Every HTTP body is measured before it is read (cloudhospital/core/bodies.py): forms and
+# JSON up to HTTP_BODY_MAX_BYTES, multipart file uploads on pages up to
+# HTTP_UPLOAD_MAX_BYTES, /dicomweb/ up to DICOMWEB_MAX_STOW_BYTES; over it, 413.
+HTTP_BODY_MAX_BYTES = envint("HTTP_BODY_MAX_BYTES", 2 * 1024**2)
+HTTP_UPLOAD_MAX_BYTES = envint("HTTP_UPLOAD_MAX_BYTES", 2 * 1024**3)
+# Django's own check when a body is parsed, kept in step with the budget above.
+DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_BODY_MAX_BYTES
 
 LOGGING = {
     "version": 1,

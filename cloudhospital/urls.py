@@ -5,7 +5,7 @@ from django.urls import include, path
 
 from cloudhospital.api import api
 from cloudhospital.core.health import healthz
-from cloudhospital.core.login import ThrottledLoginView
+from cloudhospital.core.login import ThrottledAdminLoginView, ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before admin.site.urls: the admin's login goes through the same throttle.
+    path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
     path("followups/", include("clinics.followups.urls")),
     path("", include("imaging.urls")),

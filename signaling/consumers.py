@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cloudhospital.core import events
 from cloudhospital.core.errors import NotAllowed, NotFound
+from cloudhospital.security.clientip import client_ip_from_scope
 from cloudhospital.security.tokens import redeem_ticket
 from signaling import messages, rooms
 from signaling.ice import ice_servers
@@ -177,8 +178,7 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
     # --- database --------------------------------------------------------------------------
 
     def _address(self) -> str | None:
-        client = self.scope.get("client")
-        return client[0] if client else None
+        return client_ip_from_scope(self.scope)
 
     @database_sync_to_async
     def redeem(self, raw: str, room_key: str):

@@ -24,6 +24,7 @@ from clinics.consultations.schemas import (
     VerifyOut,
 )
 from clinics.schemas import ERRORS, ErrorOut, ok
+from cloudhospital.core.apitypes import StrictBool
 from cloudhospital.core.errors import InvalidInput
 from cloudhospital.security import audit
 
@@ -137,7 +138,7 @@ def verify_report(request: HttpRequest, consultation_id: uuid.UUID, version: int
 
 
 class RecordingConsentIn(Schema):
-    allowed: bool
+    allowed: StrictBool
 
 
 class RecordingConsentOut(Schema):

@@ -10,6 +10,7 @@ from ninja import Schema
 from pydantic import Field
 
 from clinics.schemas import StaffOut
+from cloudhospital.core.apitypes import StrictBool
 
 
 class ConsultationIn(Schema):
@@ -29,7 +30,7 @@ class ConsentIn(Schema):
     relation: str
     signed_at: dt.datetime
     method: str
-    recording_allowed: bool = False
+    recording_allowed: StrictBool = False
 
 
 class ReasonIn(Schema):

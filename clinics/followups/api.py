@@ -17,6 +17,7 @@ from clinics.followups.models import (
     VisitStatus,
 )
 from clinics.schemas import ErrorOut
+from cloudhospital.core.apitypes import LocalTime, LocalTimeIn, StrictBool
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 
@@ -99,8 +100,8 @@ class CalledOut(Schema):
 
 class TemplateIn(Schema):
     weekday: int = Field(..., ge=0, le=6)
-    start_time: dt.time
-    end_time: dt.time
+    start_time: LocalTimeIn
+    end_time: LocalTimeIn
     slot_minutes: int = 15
     clinic_id: int | None = None
 
@@ -108,8 +109,8 @@ class TemplateIn(Schema):
 class TemplateOut(Schema):
     id: int
     weekday: int
-    start_time: dt.time
-    end_time: dt.time
+    start_time: LocalTime
+    end_time: LocalTime
     slot_minutes: int
     clinic_id: int | None
 
@@ -117,8 +118,8 @@ class TemplateOut(Schema):
 class ExceptionIn(Schema):
     date: dt.date
     kind: str = Field(..., pattern="^(closed|extra)$")
-    start_time: dt.time | None = None
-    end_time: dt.time | None = None
+    start_time: LocalTimeIn | None = None
+    end_time: LocalTimeIn | None = None
     slot_minutes: int = 15
     clinic_id: int | None = None
     reason: str = Field("", max_length=200)
@@ -128,8 +129,8 @@ class ExceptionOut(Schema):
     id: int
     date: dt.date
     kind: str
-    start_time: dt.time | None
-    end_time: dt.time | None
+    start_time: LocalTime | None
+    end_time: LocalTime | None
     reason: str
 
 
@@ -299,7 +300,7 @@ def call_next(request):
 
 
 class UrgentIn(Schema):
-    urgent: bool = True
+    urgent: StrictBool = True
 
 
 @router.post("/queue/{visit_id}/urgent", response={200: AppointmentOut, **ERRORS})

@@ -56,7 +56,9 @@ def slot_times_for_day(doctor: Staff, date: dt.date
         for start, end in _blocks(_local(date, start_time), _local(date, end_time), minutes):
             if not any(start < c_end and end > c_start for c_start, c_end in closed_ranges):
                 times.append((start, end, clinic_id))
-    return sorted(times)
+    # By time only: two sources for the same hours may be one with a clinic and one
+    # without, and None does not compare with an id (found by the API fuzz, a 500).
+    return sorted(times, key=lambda slot: (slot[0], slot[1]))
 
 
 def publish_slots(doctor: Staff, days: int | None = None, today: dt.date | None = None) -> int:

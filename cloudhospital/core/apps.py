@@ -6,6 +6,6 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from cloudhospital.core import jobs
+        from cloudhospital.core import jobs, sessions  # noqa: F401  (sessions stamps the login time)
 
         jobs.connect_signals()

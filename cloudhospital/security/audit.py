@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from cloudhospital.security.clientip import client_ip, parse_ip
 from cloudhospital.security.models import AuditEntry
-
-
-def client_address(request) -> str | None:
-    """The peer address daphne/Django saw (nginx passes X-Forwarded-For; see deploy/)."""
-    if request is None:
-        return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    if forwarded and request.META.get("REMOTE_ADDR") in {"127.0.0.1", "::1"}:
-        return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record(actor, action: str, obj: Any = None, *, object_type: str = "", object_id: str = "",
            patient_id: int | None = None, address: str | None = None,
            request=None, **detail) -> AuditEntry:
-    """Append an audit entry. ``obj`` fills type and id; ``request`` fills the address."""
+    """Append an audit entry. ``obj`` fills type and id; ``request`` fills the address.
+
+    Only a parsed IP address is stored (the column is an IP field on PostgreSQL): a
+    malformed ``address`` is dropped rather than written or allowed to fail the request.
+    """
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
@@ -31,7 +26,7 @@ def record(actor, action: str, obj: Any = None, *, object_type: str = "", object
     return AuditEntry.objects.create(
         actor=user, actor_label=label[:150], action=action, object_type=object_type,
         object_id=str(object_id)[:64], patient_id=patient_id,
-        client_address=address or client_address(request), detail=_jsonable(detail),
+        client_address=parse_ip(address) or client_ip(request), detail=_jsonable(detail),
     )
 
 

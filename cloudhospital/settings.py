@@ -196,6 +196,26 @@ STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
 DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# Budgets checked before the work they would cost (docs/security.md, "Limits"). The one
+# memory budget: decoded pixel bytes of an instance (rows x columns x samples x bits/8 x
+# frames), also the most a Deflated data set may inflate to and the most one render or
+# frames answer may decode.
+IMAGING_MAX_DECODED_BYTES = envint("IMAGING_MAX_DECODED_BYTES", 256 * 1024**2)
+# One encoded instance (a zip member, an upload file, a STOW part, a C-STORE data set).
+IMAGING_MAX_INSTANCE_BYTES = envint("IMAGING_MAX_INSTANCE_BYTES", 128 * 1024**2)
+# One upload request: its body, its total inflated bytes and its number of zip members.
+IMAGING_MAX_UPLOAD_BYTES = envint("IMAGING_MAX_UPLOAD_BYTES", 2 * 1024**3)
+IMAGING_MAX_UPLOAD_MEMBERS = envint("IMAGING_MAX_UPLOAD_MEMBERS", 10000)
+# Parts of one STOW-RS body, and quarantine rows one request (STOW or upload) may create.
+DICOMWEB_MAX_STOW_PARTS = envint("DICOMWEB_MAX_STOW_PARTS", 5000)
+IMAGING_MAX_QUARANTINE_PER_REQUEST = envint("IMAGING_MAX_QUARANTINE_PER_REQUEST", 100)
+# Frames one WADO-RS /frames request may name (after de-duplication), and the largest
+# side of a rendered image (viewport and output).
+DICOMWEB_MAX_FRAMES_PER_REQUEST = envint("DICOMWEB_MAX_FRAMES_PER_REQUEST", 1000)
+IMAGING_MAX_RENDER_SIZE = envint("IMAGING_MAX_RENDER_SIZE", 4096)
+# The DICOM listener's Maximum Length Received (PS3.8 D.1): advertised at association and
+# enforced on every PDU, before association too (a longer PDU is refused unread).
+DICOM_MAX_PDU_BYTES = envint("DICOM_MAX_PDU_BYTES", 1024**2)
 
 LOGGING = {
     "version": 1,

@@ -27,7 +27,7 @@ STORED, DUPLICATE, QUARANTINED = "stored", "duplicate", "quarantined"
 # The PS3.4 / PS3.7 status a sender gets for each quarantine reason (C-STORE Status and
 # STOW-RS Failure Reason share these codes).
 FAILURE_STATUS = {"unsupported_sop_class": 0x0122, "conflict": 0x0110,
-                  "study_mismatch": 0xA900}
+                  "study_mismatch": 0xA900, "over_budget": 0xA700}
 CANNOT_UNDERSTAND = 0xC000
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import Iterator
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+
+from cloudhospital.core.errors import DomainError
 
 CHUNK = 1 << 20
 
@@ -26,6 +28,27 @@ class OverBudget(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+class TooLargeBody(DomainError):
+    """A request body over its limit (413), refused before it is read."""
+
+    status = 413
+    code = "too_large"
+
+
+def body_refusal(meta, name: str) -> TooLargeBody | None:
+    """The Content-Length against the limit named ``name``, before a byte is read. A body
+    without a length (chunked) is bounded while it streams by ``imaging.bodyguard``."""
+    raw = meta.get("CONTENT_LENGTH") or ""
+    try:
+        length = int(raw) if raw else None
+    except ValueError:
+        length = -1
+    if length is not None and not 0 <= length <= limit(name):
+        return TooLargeBody(_("The request body is larger than %(name)s (%(limit)d bytes).")
+                            % {"name": name, "limit": limit(name)})
+    return None
 
 
 class HeaderMismatch(ValueError):
@@ -186,15 +209,10 @@ def read_limited(fileobj, name: str, what: str, cap: int | None = None) -> bytes
 class Counter:
     """A running total across several reads (e.g. every member of one upload)."""
 
-    def __init__(self, name: str, what: str):
-        self.name, self.what, self.total = name, what, 0
+    def __init__(self, name: str, what: str, error: type[OverBudget] = OverBudget):
+        self.name, self.what, self.total, self.error = name, what, 0, error
 
     def add(self, n: int) -> None:
         self.total += n
         if self.total > limit(self.name):
-            raise refuse(self.name, self.what)
-
-
-def chunks_of(fileobj) -> Iterator[bytes]:
-    while chunk := fileobj.read(CHUNK):
-        yield chunk
+            raise self.error(refuse(self.name, self.what).message)

@@ -22,7 +22,7 @@ from cloudhospital.core.errors import DomainError, InvalidInput, NotAllowed
 from cloudhospital.security import audit
 from cloudhospital.security.crypto import DecryptionError
 from cloudhospital.security.tokens import user_for_api_token
-from imaging import render, sharing, store
+from imaging import budget, render, sharing, store, validate
 from imaging.dicomweb import multipart, qido, stow, wado
 from imaging.models import Instance
 
@@ -77,6 +77,8 @@ def endpoint(view=None, *, post: bool = False):
             return _error(406, "not_acceptable", str(exc))
         except render.Undecodable as exc:
             return _error(422, "undecodable", str(exc))
+        except budget.OverBudget as exc:
+            return _error(422, "over_budget", exc.message)
         except render.RenderError as exc:
             return _error(400, "invalid_input", str(exc))
         except LookupError as exc:
@@ -288,6 +290,11 @@ def _rendered(request, study_obj, found, frame: int, thumbnail: bool = False):
     options = render.parse_options(params, fmt=fmt, frame=frame)
     if frame >= found.number_of_frames:
         raise LookupError(f"frame {frame + 1} does not exist")
+    # Before loading (a Deflated data set inflates on load); samples are checked once the
+    # data set is parsed, before its pixels are decoded (render.render).
+    render.check_budget(found.rows or 0, found.columns or 0, 1, found.bits_allocated or 8,
+                        found.number_of_frames, found.size,
+                        found.transfer_syntax_uid not in validate.NATIVE_SYNTAXES)
     data = render.render_cached(found.blob_key, lambda: wado.load(found), options)
     sharing.read(request.user, "imaging.render", study_obj, request=request,
                  instance=found.sop_instance_uid, frame=frame + 1, thumbnail=thumbnail)

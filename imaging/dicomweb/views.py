@@ -139,27 +139,32 @@ def study(request, study_uid):
 
 
 def _stow(request, study_uid):
+    """Authenticated (``endpoint``) and authorised before a byte of the body is read; the
+    body then streams part by part into ingest under the STOW limits."""
     staff = staff_of(request.user)
     if staff is None:
         raise NotAllowed("storing needs a staff account at an institution")
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = -1
-    if not 0 < length <= settings.DICOMWEB_MAX_STOW_BYTES:
-        return _error(413 if length > 0 else 411, "bad_length",
-                      f"send a Content-Length up to {settings.DICOMWEB_MAX_STOW_BYTES} bytes")
+    too_large = budget.body_refusal(request.META, "DICOMWEB_MAX_STOW_BYTES")
+    if too_large is not None:
+        return _error(413, "too_large", too_large.message)
+    kind, _ = multipart.media_params(request.META.get("CONTENT_TYPE", ""))
+    if kind != "multipart/related":
+        return _error(415, "unsupported_media_type",
+                      'send multipart/related; type="application/dicom"')
     # request.read(), not request.body: the body limit for forms does not fit DICOM.
+    parts = multipart.iter_parts(
+        multipart.LimitedReader(request, "DICOMWEB_MAX_STOW_BYTES"),
+        request.META.get("CONTENT_TYPE", ""), max_parts=settings.DICOMWEB_MAX_STOW_PARTS,
+        max_part_bytes=settings.IMAGING_MAX_INSTANCE_BYTES)
     try:
-        parts = multipart.decode(request.read(length), request.META.get("CONTENT_TYPE", ""))
+        result = stow.store_parts(parts, institution=staff.institution,
+                                  sender=request.user.get_username(), base_url=_base(request),
+                                  study_uid=study_uid)
     except multipart.MultipartError as exc:
         return _error(415, "unsupported_media_type",
                       f'send multipart/related; type="application/dicom" ({exc})')
-    result = stow.store_parts(parts, institution=staff.institution,
-                              sender=request.user.get_username(), base_url=_base(request),
-                              study_uid=study_uid)
-
-
+    except budget.OverBudget as exc:
+        return _error(413, "too_large", exc.message)
     audit.record(request.user, "imaging.stow", object_type="imaging.study",
                  object_id=study_uid or "*", request=request, stored=len(result.stored),
                  failed=len(result.failed))

@@ -16,6 +16,11 @@ if settings.SERVE_STATIC:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
+from imaging.bodyguard import ImagingBodyGuard  # noqa: E402
+
+# Credentials and size before Django reads a STOW or upload body (imaging/bodyguard.py).
+django_asgi_app = ImagingBodyGuard(django_asgi_app)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402

@@ -216,6 +216,14 @@ IMAGING_MAX_RENDER_SIZE = envint("IMAGING_MAX_RENDER_SIZE", 4096)
 # The DICOM listener's Maximum Length Received (PS3.8 D.1): advertised at association and
 # enforced on every PDU, before association too (a longer PDU is refused unread).
 DICOM_MAX_PDU_BYTES = envint("DICOM_MAX_PDU_BYTES", 1024**2)
+if DICOM_MAX_PDU_BYTES < 4096:  # 0 would mean "no limit" to pynetdicom
+    raise ImproperlyConfigured("DICOM_MAX_PDU_BYTES must be at least 4096")
+for _budget in ("IMAGING_MAX_DECODED_BYTES", "IMAGING_MAX_INSTANCE_BYTES",
+                "IMAGING_MAX_UPLOAD_BYTES", "IMAGING_MAX_UPLOAD_MEMBERS",
+                "DICOMWEB_MAX_STOW_PARTS", "DICOMWEB_MAX_FRAMES_PER_REQUEST",
+                "IMAGING_MAX_RENDER_SIZE"):
+    if globals()[_budget] < 1:
+        raise ImproperlyConfigured(f"{_budget} must be a positive number")
 
 LOGGING = {
     "version": 1,

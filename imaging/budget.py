@@ -82,25 +82,32 @@ def check_decoded(rows: int, columns: int, samples: int, bits: int, frames: int)
 
 # --- Deflated Explicit VR Little Endian: inflate with a running limit ------------------------
 
-def check_inflated_size(deflated: bytes, name: str = "IMAGING_MAX_DECODED_BYTES") -> int:
+def check_inflated_size(deflated: bytes, name: str = "IMAGING_MAX_DECODED_BYTES",
+                        parse_copies: int = 1) -> int:
     """Inflate (raw deflate, PS3.5 A.5) chunk by chunk, keeping nothing, and stop as soon as
-    the output passes the limit: a 150 KB stream of zeros inflating to 300 MB is refused
-    after at most ``limit`` bytes of work and ``CHUNK`` bytes of memory."""
-    cap = limit(name)
+    the output passes the limit (divided by the copies a parser will hold): a 150 KB stream
+    of zeros inflating to 300 MB is refused after at most ``limit`` bytes of work and
+    ``CHUNK`` bytes of memory."""
+    cap = limit(name) // parse_copies
     inflater = zlib.decompressobj(-zlib.MAX_WBITS)
     total, pending = 0, deflated
     while True:
         out = inflater.decompress(pending, CHUNK)
         total += len(out)
         if total > cap:
-            raise refuse(name, "the inflated data set")
+            raise _inflated(name, parse_copies)
         pending = inflater.unconsumed_tail
         if not out and not pending:
             break
     total += len(inflater.flush())
     if total > cap:
-        raise refuse(name, "the inflated data set")
+        raise _inflated(name, parse_copies)
     return total
+
+
+def _inflated(name: str, copies: int) -> OverBudget:
+    held = "" if copies == 1 else f" (held {copies} times while parsed)"
+    return refuse(name, f"the inflated data set{held}")
 
 
 # --- RLE Lossless (PS3.5 Annex G): the segment table, without decoding -----------------------

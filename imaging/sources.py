@@ -2,8 +2,8 @@
 
 Shared by the upload page and ``import_dicom``. Zip members are inflated one at a time in
 chunks with running limits (never trusting the sizes a zip header claims): one member
-stops past IMAGING_MAX_INSTANCE_BYTES, all members of one archive past
-IMAGING_MAX_UPLOAD_BYTES, and the archive past IMAGING_MAX_UPLOAD_MEMBERS members, so a
+stops past IMAGING_MAX_INSTANCE_BYTES, all members of one upload past
+IMAGING_MAX_UPLOAD_INFLATED_BYTES, and the archive past IMAGING_MAX_UPLOAD_MEMBERS members, so a
 zip bomb costs at most one member's budget. DICOMDIR index files and folders are skipped
 (they are not instances).
 """
@@ -59,7 +59,8 @@ def _read_member(member, name: str, total: budget.Counter) -> bytes:
 
 def upload_total() -> budget.Counter:
     """The running total of inflated bytes of one upload (all its files and members)."""
-    return budget.Counter("IMAGING_MAX_UPLOAD_BYTES", "the inflated upload", TooLarge)
+    return budget.Counter("IMAGING_MAX_UPLOAD_INFLATED_BYTES", "the inflated upload",
+                          TooLarge)
 
 
 def from_upload(fileobj, name: str, size: int, total: budget.Counter | None = None

@@ -125,8 +125,8 @@ def _check_deflated(data: bytes) -> None:
         return
     if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
         return
-    try:
-        budget.check_inflated_size(data[fp.tell():])
+    try:  # pydicom holds the inflated data set twice while parsing it: half the budget
+        budget.check_inflated_size(data[fp.tell():], parse_copies=2)
     except budget.OverBudget as exc:
         raise Invalid("over_budget", exc.message) from exc
     except zlib.error as exc:

@@ -253,6 +253,7 @@ def instance_metadata(request, study_uid, series_uid, sop_uid):
 def frames(request, study_uid, series_uid, sop_uid, frame_list):
     found = sharing.get_instance(request.user, study_uid, series_uid, sop_uid)
     numbers = wado.parse_frame_list(frame_list, found.number_of_frames)
+    wado.check_frames_budget(found, len(numbers))
     parts = wado.frame_parts(found, numbers, request.META.get("HTTP_ACCEPT", ""))
     sharing.read(request.user, "imaging.frames", found.series.study, request=request,
                  instance=sop_uid, frames=frame_list)

@@ -15,7 +15,7 @@ from django.conf import settings
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from imaging import budget, store
+from imaging import budget, store, validate
 from imaging.dicomweb import dicomjson
 from imaging.dicomweb.multipart import media_params
 from imaging.models import Instance
@@ -109,6 +109,21 @@ def parse_frame_list(text: str, count: int) -> list[int]:
     return numbers
 
 
+def check_frames_budget(instance: Instance, count: int) -> None:
+    """Before loading: the data set held twice (inflated when native or Deflated) and each
+    asked frame twice (decoded array and answer bytes), from the index (1 sample; the real
+    Samples per Pixel is checked after parsing)."""
+    frame = budget.decoded_bytes(instance.rows or 0, instance.columns or 0, 1,
+                                 instance.bits_allocated or 8)
+    native = instance.transfer_syntax_uid in validate.NATIVE_SYNTAXES
+    whole = max(instance.size, frame * instance.number_of_frames) if native else instance.size
+    cost = 2 * whole + 2 * count * frame
+    if cost > budget.limit("IMAGING_MAX_DECODED_BYTES"):
+        raise budget.OverBudget(f"these {count} frames would need about {cost} bytes, over "
+                                f"IMAGING_MAX_DECODED_BYTES "
+                                f"({budget.limit('IMAGING_MAX_DECODED_BYTES')} bytes)")
+
+
 def frame_parts(instance: Instance, numbers: list[int], accept: str) -> list[tuple[str, bytes]]:
     """Each frame compressed as stored when its media type is accepted, else as raw
     little-endian pixel values (application/octet-stream)."""
@@ -123,7 +138,7 @@ def frame_parts(instance: Instance, numbers: list[int], accept: str) -> list[tup
         raise NotAcceptable("frames are available as application/octet-stream"
                             + (f" or {native}" if native else ""))
     budget.check_decoded(int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1)),
-                         int(ds.BitsAllocated), len(numbers))
+                         int(ds.BitsAllocated), 2 * len(numbers))  # each as array and bytes
     parts = []
     for n in numbers:
         arr = decode_frame(ds, n - 1, raw=True)

@@ -61,9 +61,9 @@ def test_an_upload_with_more_members_than_allowed_is_refused(settings, tmp_path)
 
 
 def test_the_total_inflated_size_of_an_upload_is_bounded(settings, tmp_path):
-    settings.IMAGING_MAX_UPLOAD_BYTES = 5 * MiB // 2
+    settings.IMAGING_MAX_UPLOAD_INFLATED_BYTES = 5 * MiB // 2
     path = hostile.zip_bomb(tmp_path / "three.zip", MiB, members=3)
-    with pytest.raises(sources.TooLarge, match="IMAGING_MAX_UPLOAD_BYTES"):
+    with pytest.raises(sources.TooLarge, match="IMAGING_MAX_UPLOAD_INFLATED_BYTES"):
         list(sources.from_zip(path.open("rb"), "three.zip"))
 
 

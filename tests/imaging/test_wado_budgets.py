@@ -57,7 +57,8 @@ def test_frames_whose_decoded_size_passes_the_budget_are_refused(world, client_f
                                                                  settings):
     instance = _stored(world, encode(synthetic(rows=512, columns=512, bits=8, frames=3,
                                                signed=False)))
-    settings.IMAGING_MAX_DECODED_BYTES = 512 * 512 * 2
+    # about: the data set twice (6 frames' worth) + each asked frame twice
+    settings.IMAGING_MAX_DECODED_BYTES = 512 * 512 * 11
     alice = client_for(world.alice)
     response = alice.get(_base(instance) + "/frames/1,2,3", HTTP_ACCEPT=OCTETS)
     assert response.status_code == 422 and response.json()["error"] == "over_budget"

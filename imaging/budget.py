@@ -59,8 +59,8 @@ def limit(name: str) -> int:
     return int(getattr(settings, name))
 
 
-def refuse(name: str, what: str) -> OverBudget:
-    return OverBudget(f"{what} exceeds {name} ({limit(name)} bytes)")
+def refuse(name: str, what: str, unit: str = "bytes") -> OverBudget:
+    return OverBudget(f"{what} exceeds {name} ({limit(name)} {unit})")
 
 
 # --- decoded pixel size -------------------------------------------------------------------

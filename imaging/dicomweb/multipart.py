@@ -98,7 +98,7 @@ def iter_parts(stream, content_type: str, *, max_parts: int | None = None,
         del buf[:end + 2]
         count += 1
         if max_parts is not None and count > max_parts:
-            raise budget.refuse("DICOMWEB_MAX_STOW_PARTS", f"part {count}")
+            raise budget.refuse("DICOMWEB_MAX_STOW_PARTS", f"part {count}", "parts")
         headers: dict[str, str] = {}
         while len(buf) < 2 and not eof:
             fill()

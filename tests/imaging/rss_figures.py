@@ -216,6 +216,11 @@ def main() -> None:
                     "Accept": 'multipart/related; type="application/octet-stream"'})
                 return f"HTTP {status}, {len(data) // MiB} MiB answered"
             measure(pids, "/frames/1,1,1,1,1,1,1,1 of a Deflated 8192^2", frames)
+            rendered = "/dicomweb/studies/{}/series/{}/instances/{}/rendered".format(
+                *mid[0][:3])
+            measure(pids, "/rendered of the Deflated 8192^2 8-bit instance", lambda: (
+                lambda r: f"HTTP {r[0]} {r[1][:80]!r}")(request(
+                    platform, "GET", rendered, headers={"Authorization": f"Bearer {token}"})))
         if "zip" not in args.skip:
             bomb = hostile.zip_bomb(work / "bomb.zip", 256 * MiB)
             measure(pids, f"upload zip, one 256 MiB member ({bomb.stat().st_size // 1024} KB)",

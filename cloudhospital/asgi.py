@@ -16,6 +16,11 @@ if settings.SERVE_STATIC:
 
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
+from imaging.bodyguard import ImagingBodyGuard  # noqa: E402
+
+# Credentials and size before Django reads a STOW or upload body (imaging/bodyguard.py).
+guarded_app = ImagingBodyGuard(django_asgi_app)
+
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
@@ -31,7 +36,7 @@ daphne_budget.install()
 
 application = ProtocolTypeRouter({
     # Bodies are measured (and API callers authenticated) before Django reads them.
-    "http": BodyBudget(django_asgi_app),
+    "http": BodyBudget(guarded_app),
     # Browsers' Origin must be ours; programs without one rely on their ticket.
     "websocket": origin_checked(AuthMiddlewareStack(URLRouter(
         [*signaling_routes, *followups_routes]

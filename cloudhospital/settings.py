@@ -242,7 +242,9 @@ IMAGE_STORE_DIR = Path(envstr("IMAGE_STORE_DIR", str(DATA_DIR / "images")))
 STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
-DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# daphne queues a whole request body in memory before the application sees it, so the
+# body limits stay within the memory budget (clients split larger series across requests).
+DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 256 * 1024**2)
 # Every HTTP body is measured before it is read (cloudhospital/core/bodies.py): forms and
 # JSON up to HTTP_BODY_MAX_BYTES, multipart file uploads on pages up to
 # HTTP_UPLOAD_MAX_BYTES, /dicomweb/ up to DICOMWEB_MAX_STOW_BYTES; over it, 413.
@@ -250,6 +252,37 @@ HTTP_BODY_MAX_BYTES = envint("HTTP_BODY_MAX_BYTES", 2 * 1024**2)
 HTTP_UPLOAD_MAX_BYTES = envint("HTTP_UPLOAD_MAX_BYTES", 2 * 1024**3)
 # Django's own check when a body is parsed, kept in step with the budget above.
 DATA_UPLOAD_MAX_MEMORY_SIZE = HTTP_BODY_MAX_BYTES
+# Budgets checked before the work they would cost (docs/security.md, "Limits"). The one
+# memory budget: decoded pixel bytes of an instance (rows x columns x samples x bits/8 x
+# frames), also the most a Deflated data set may inflate to and the most one render or
+# frames answer may decode.
+IMAGING_MAX_DECODED_BYTES = envint("IMAGING_MAX_DECODED_BYTES", 256 * 1024**2)
+# One encoded instance (a zip member, an upload file, a STOW part, a C-STORE data set).
+IMAGING_MAX_INSTANCE_BYTES = envint("IMAGING_MAX_INSTANCE_BYTES", 128 * 1024**2)
+# One upload request: its body; the inflated bytes of all its files and zip members (read
+# one member at a time, so this bounds time and disk, not memory); its zip members.
+IMAGING_MAX_UPLOAD_BYTES = envint("IMAGING_MAX_UPLOAD_BYTES", 256 * 1024**2)
+IMAGING_MAX_UPLOAD_INFLATED_BYTES = envint("IMAGING_MAX_UPLOAD_INFLATED_BYTES", 2 * 1024**3)
+IMAGING_MAX_UPLOAD_MEMBERS = envint("IMAGING_MAX_UPLOAD_MEMBERS", 10000)
+# Parts of one STOW-RS body, and quarantine rows one request (STOW or upload) may create.
+DICOMWEB_MAX_STOW_PARTS = envint("DICOMWEB_MAX_STOW_PARTS", 5000)
+IMAGING_MAX_QUARANTINE_PER_REQUEST = envint("IMAGING_MAX_QUARANTINE_PER_REQUEST", 100)
+# Frames one WADO-RS /frames request may name (after de-duplication), and the largest
+# side of a rendered image (viewport and output).
+DICOMWEB_MAX_FRAMES_PER_REQUEST = envint("DICOMWEB_MAX_FRAMES_PER_REQUEST", 1000)
+IMAGING_MAX_RENDER_SIZE = envint("IMAGING_MAX_RENDER_SIZE", 4096)
+# The DICOM listener's Maximum Length Received (PS3.8 D.1): advertised at association and
+# enforced on every PDU, before association too (a longer PDU is refused unread).
+DICOM_MAX_PDU_BYTES = envint("DICOM_MAX_PDU_BYTES", 1024**2)
+if DICOM_MAX_PDU_BYTES < 4096:  # 0 would mean "no limit" to pynetdicom
+    raise ImproperlyConfigured("DICOM_MAX_PDU_BYTES must be at least 4096")
+for _budget in ("IMAGING_MAX_DECODED_BYTES", "IMAGING_MAX_INSTANCE_BYTES",
+                "IMAGING_MAX_UPLOAD_BYTES", "IMAGING_MAX_UPLOAD_INFLATED_BYTES",
+                "IMAGING_MAX_UPLOAD_MEMBERS", "DICOMWEB_MAX_STOW_BYTES",
+                "DICOMWEB_MAX_STOW_PARTS", "DICOMWEB_MAX_FRAMES_PER_REQUEST",
+                "IMAGING_MAX_RENDER_SIZE"):
+    if globals()[_budget] < 1:
+        raise ImproperlyConfigured(f"{_budget} must be a positive number")
 
 LOGGING = {
     "version": 1,

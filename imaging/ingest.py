@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from pydicom.dataset import Dataset
 
@@ -27,7 +28,7 @@ STORED, DUPLICATE, QUARANTINED = "stored", "duplicate", "quarantined"
 # The PS3.4 / PS3.7 status a sender gets for each quarantine reason (C-STORE Status and
 # STOW-RS Failure Reason share these codes).
 FAILURE_STATUS = {"unsupported_sop_class": 0x0122, "conflict": 0x0110,
-                  "study_mismatch": 0xA900}
+                  "study_mismatch": 0xA900, "over_budget": 0xA700}
 CANNOT_UNDERSTAND = 0xC000
 
 
@@ -55,8 +56,25 @@ class _Conflict(Exception):
     pass
 
 
+class QuarantineQuota:
+    """How many quarantine rows one request may still create
+    (IMAGING_MAX_QUARANTINE_PER_REQUEST): 20,000 one-byte STOW parts must not become
+    20,000 rows and blobs. Past it a refusal is answered but its bytes are not kept."""
+
+    def __init__(self, limit: int | None = None):
+        self.left = settings.IMAGING_MAX_QUARANTINE_PER_REQUEST if limit is None else limit
+        self.dropped = 0
+
+    def take(self) -> bool:
+        if self.left > 0:
+            self.left -= 1
+            return True
+        self.dropped += 1
+        return False
+
+
 def ingest_instance(data: bytes, *, institution: Institution, source: str,
-                    sender: str = "") -> Outcome:
+                    sender: str = "", quota: QuarantineQuota | None = None) -> Outcome:
     """Accept one instance from ``institution`` (its owner) or quarantine it with a reason."""
     try:
         ds, stored = validate.parse(data)
@@ -64,13 +82,13 @@ def ingest_instance(data: bytes, *, institution: Institution, source: str,
     except validate.Invalid as exc:
         return quarantine(data, institution=institution, source=source, sender=sender,
                           reason=exc.code, message=exc.message,
-                          sop_instance_uid=exc.sop_instance_uid)
+                          sop_instance_uid=exc.sop_instance_uid, quota=quota)
     ids = dict(sop_instance_uid=str(ds.SOPInstanceUID), sop_class_uid=str(ds.SOPClassUID),
                study_instance_uid=str(ds.StudyInstanceUID))
     digest = store.dataset_digest(stored)
     earlier = _existing(ids["sop_instance_uid"], digest, institution)
     if earlier is not None:
-        return _repeat(earlier, data, institution, source, sender, ids)
+        return _repeat(earlier, data, institution, source, sender, ids, quota)
     key = store.put(stored)
     try:
         with transaction.atomic():
@@ -81,11 +99,11 @@ def ingest_instance(data: bytes, *, institution: Institution, source: str,
         earlier = _existing(ids["sop_instance_uid"], digest, institution)
         if earlier is None:
             raise
-        return _repeat(earlier, data, institution, source, sender, ids)
+        return _repeat(earlier, data, institution, source, sender, ids, quota)
     except _Conflict as exc:
         return quarantine(data, institution=institution, source=source, sender=sender,
                           reason="conflict", message=str(exc),
-                          sop_instance_uid=ids["sop_instance_uid"])
+                          sop_instance_uid=ids["sop_instance_uid"], quota=quota)
     return Outcome(STORED, instance=instance, **ids)
 
 
@@ -105,19 +123,26 @@ def _existing(sop_uid: str, digest: str, institution: Institution
     return instance, same
 
 
-def _repeat(earlier, data, institution, source, sender, ids) -> Outcome:
+def _repeat(earlier, data, institution, source, sender, ids, quota=None) -> Outcome:
     instance, same = earlier
     if same:
         return Outcome(DUPLICATE, instance=instance, **ids)
     return quarantine(data, institution=institution, source=source, sender=sender,
                       reason="conflict", message="an instance with this SOP Instance UID and "
                       "different content is already stored",
-                      sop_instance_uid=ids["sop_instance_uid"])
+                      sop_instance_uid=ids["sop_instance_uid"], quota=quota)
 
 
 def quarantine(data: bytes, *, institution: Institution | None, source: str, sender: str,
-               reason: str, message: str, sop_instance_uid: str = "") -> Outcome:
+               reason: str, message: str, sop_instance_uid: str = "",
+               quota: QuarantineQuota | None = None) -> Outcome:
     """Keep the refused bytes (encrypted) and why, for an administrator to look at."""
+    if quota is not None and not quota.take():
+        if quota.dropped == 1:
+            log.warning("request from %s passed IMAGING_MAX_QUARANTINE_PER_REQUEST; further "
+                        "refused input is answered but not kept", sender)
+        return Outcome(QUARANTINED, sop_instance_uid=sop_instance_uid, reason=reason,
+                       message=message)
     key = store.put(data, "quarantine")
     item = QuarantinedItem.objects.create(
         source=source, sender=sender[:150], institution=institution, reason=reason,

@@ -14,9 +14,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pydicom
+from django.conf import settings
 from django.core.cache import cache
 from PIL import Image
 from pydicom.pixels import apply_rescale, pixel_array
+from pydicom.uid import UID
+
+from imaging import budget
 
 PRESETS: dict[str, tuple[float, float]] = {
     "lung": (-600.0, 1500.0),
@@ -79,8 +83,10 @@ def parse_options(params, *, fmt: str, frame: int = 0) -> Options:
             vw, vh = (int(v) for v in params["viewport"].split(",")[:2])
         except ValueError as exc:
             raise RenderError("viewport must be width,height") from exc
-        if not (1 <= vw <= 4096 and 1 <= vh <= 4096):
-            raise RenderError("viewport must be between 1 and 4096 pixels")
+        side = settings.IMAGING_MAX_RENDER_SIZE
+        if not (1 <= vw <= side and 1 <= vh <= side):
+            raise RenderError(f"viewport must be between 1 and {side} pixels "
+                              "(IMAGING_MAX_RENDER_SIZE)")
         viewport = (vw, vh)
     try:
         quality = int(params.get("quality", 90))
@@ -88,6 +94,31 @@ def parse_options(params, *, fmt: str, frame: int = 0) -> Options:
         raise RenderError("quality must be 1-100") from exc
     return Options(frame=frame, window=window, preset=preset, viewport=viewport, fmt=fmt,
                    quality=max(1, min(quality, 100)))
+
+
+def check_budget(rows: int, columns: int, samples: int, bits: int, frames: int,
+                 stored_size: int, compressed: bool) -> None:
+    """Refuse, before loading anything, a render whose working memory would pass
+    IMAGING_MAX_DECODED_BYTES: the data set held twice while decrypted and parsed (inflated
+    when it is Deflated or native), one decoded frame, and ~9 bytes per shown pixel (float
+    modality values and the 8-bit image), the shown image being at most
+    IMAGING_MAX_RENDER_SIZE on a side (larger frames are subsampled before windowing)."""
+    frame = budget.decoded_bytes(rows, columns, samples, bits)
+    whole = stored_size if compressed else max(stored_size, frame * frames)
+    side = settings.IMAGING_MAX_RENDER_SIZE
+    shown = min(rows, side) * min(columns, side) * samples
+    cost = 2 * whole + frame + 9 * shown
+    if cost > budget.limit("IMAGING_MAX_DECODED_BYTES"):
+        raise budget.OverBudget(f"rendering this {rows}x{columns} image would need about "
+                                f"{cost} bytes, over IMAGING_MAX_DECODED_BYTES "
+                                f"({budget.limit('IMAGING_MAX_DECODED_BYTES')} bytes)")
+
+
+def _subsample(arr: np.ndarray) -> np.ndarray:
+    """Every k-th row and column so that neither side passes IMAGING_MAX_RENDER_SIZE."""
+    side = settings.IMAGING_MAX_RENDER_SIZE
+    step = -(-max(arr.shape[0], arr.shape[1]) // side)
+    return arr[::step, ::step] if step > 1 else arr
 
 
 def frame_count(ds) -> int:
@@ -98,7 +129,7 @@ def modality_values(ds, frame: int) -> np.ndarray:
     """One frame in modality units (HU for CT), as float."""
     if not 0 <= frame < frame_count(ds):
         raise RenderError(f"frame {frame + 1} does not exist (1-{frame_count(ds)})")
-    arr = decode_frame(ds, frame)
+    arr = _subsample(decode_frame(ds, frame))
     if ds.get("SamplesPerPixel", 1) != 1:
         return arr
     if "RescaleSlope" in ds or "ModalityLUTSequence" in ds:
@@ -178,6 +209,11 @@ def to_image(ds, options: Options) -> Image.Image:
 
 
 def render(ds, options: Options) -> bytes:
+    meta = getattr(ds, "file_meta", None)
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    check_budget(int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0),
+                 int(ds.get("SamplesPerPixel", 1) or 1), int(ds.get("BitsAllocated", 8) or 8),
+                 frame_count(ds), 0, bool(syntax) and UID(syntax).is_compressed)
     image = to_image(ds, options)
     out = io.BytesIO()
     if options.fmt == "jpeg":

@@ -1,22 +1,25 @@
 """Files, folders and zip archives as a stream of (name, bytes) for ingest.
 
-Shared by the upload page and ``import_dicom``. Zip members are read one at a time and
-refused above MAX_INSTANCE_BYTES, so a zip bomb cannot fill memory; DICOMDIR index
-files and folders are skipped (they are not instances).
+Shared by the upload page and ``import_dicom``. Zip members are inflated one at a time in
+chunks with running limits (never trusting the sizes a zip header claims): one member
+stops past IMAGING_MAX_INSTANCE_BYTES, all members of one upload past
+IMAGING_MAX_UPLOAD_INFLATED_BYTES, and the archive past IMAGING_MAX_UPLOAD_MEMBERS members, so a
+zip bomb costs at most one member's budget. DICOMDIR index files and folders are skipped
+(they are not instances).
 """
 
 from __future__ import annotations
 
-import io
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-MAX_INSTANCE_BYTES = 1 << 30
+from imaging import budget
+
 SKIP_NAMES = {"DICOMDIR"}
 
 
-class TooLarge(Exception):
+class TooLarge(budget.OverBudget):
     pass
 
 
@@ -24,26 +27,54 @@ def is_zip(head: bytes) -> bool:
     return head[:4] == b"PK\x03\x04"
 
 
-def from_zip(fileobj, label: str) -> Iterator[tuple[str, bytes]]:
+def from_zip(fileobj, label: str, total: budget.Counter | None = None
+             ) -> Iterator[tuple[str, bytes]]:
+    total = total or upload_total()
+    members = 0
     with zipfile.ZipFile(fileobj) as archive:
         for info in archive.infolist():
             name = info.filename.rsplit("/", 1)[-1]
             if info.is_dir() or name in SKIP_NAMES or name.startswith("."):
                 continue
-            if info.file_size > MAX_INSTANCE_BYTES:
-                raise TooLarge(f"{label}:{info.filename} is larger than allowed")
+            members += 1
+            if members > budget.limit("IMAGING_MAX_UPLOAD_MEMBERS"):
+                raise TooLarge(f"{label} has more members than IMAGING_MAX_UPLOAD_MEMBERS "
+                               f"({budget.limit('IMAGING_MAX_UPLOAD_MEMBERS')})")
             with archive.open(info) as member:
-                data = member.read(MAX_INSTANCE_BYTES + 1)
-            if len(data) > MAX_INSTANCE_BYTES:  # the header may understate the size
-                raise TooLarge(f"{label}:{info.filename} is larger than allowed")
+                data = _read_member(member, f"{label}:{info.filename}", total)
             yield f"{label}:{info.filename}", data
 
 
-def from_bytes(name: str, data: bytes) -> Iterator[tuple[str, bytes]]:
-    if is_zip(data):
-        yield from from_zip(io.BytesIO(data), name)
-    else:
-        yield name, data
+def _read_member(member, name: str, total: budget.Counter) -> bytes:
+    cap = budget.limit("IMAGING_MAX_INSTANCE_BYTES")
+    chunks, size = [], 0
+    while chunk := member.read(min(budget.CHUNK, cap + 1 - size)):
+        size += len(chunk)
+        if size > cap:
+            raise TooLarge(budget.refuse("IMAGING_MAX_INSTANCE_BYTES", name).message)
+        total.add(len(chunk))
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def upload_total() -> budget.Counter:
+    """The running total of inflated bytes of one upload (all its files and members)."""
+    return budget.Counter("IMAGING_MAX_UPLOAD_INFLATED_BYTES", "the inflated upload",
+                          TooLarge)
+
+
+def from_upload(fileobj, name: str, size: int, total: budget.Counter | None = None
+                ) -> Iterator[tuple[str, bytes]]:
+    """One uploaded file (Django keeps large ones on disk): a zip is inflated member by
+    member from the file, anything else is read only if within the instance limit."""
+    head = fileobj.read(4)
+    fileobj.seek(0)
+    if is_zip(head):
+        yield from from_zip(fileobj, name, total)
+        return
+    if size > budget.limit("IMAGING_MAX_INSTANCE_BYTES"):
+        raise TooLarge(budget.refuse("IMAGING_MAX_INSTANCE_BYTES", name).message)
+    yield name, fileobj.read()
 
 
 def from_paths(paths: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -58,7 +89,12 @@ def from_paths(paths: list[str]) -> Iterator[tuple[str, bytes]]:
                     fh.seek(0)
                     yield from from_zip(fh, str(file))
                     continue
-            yield str(file), file.read_bytes()
+                fh.seek(0)
+                try:
+                    data = budget.read_limited(fh, "IMAGING_MAX_INSTANCE_BYTES", str(file))
+                except budget.OverBudget as exc:
+                    raise TooLarge(exc.message) from exc
+            yield str(file), data
 
 
 def count_paths(paths: list[str]) -> int:

@@ -8,10 +8,13 @@ administrators in the quarantine and to senders as the failure reason).
 from __future__ import annotations
 
 import io
+import zlib
 
 import pydicom
 from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.encaps import generate_frames
 from pydicom.errors import InvalidDicomError
+from pydicom.filereader import _read_file_meta_info, read_preamble
 from pydicom.uid import (
     JPEG2000,
     PYDICOM_IMPLEMENTATION_UID,
@@ -30,6 +33,8 @@ from pydicom.uid import (
     RLELossless,
 )
 from pynetdicom import sop_class
+
+from imaging import budget
 
 # The storage SOP classes of the issue: CT, Enhanced CT, MR, Enhanced MR, Secondary Capture.
 STORAGE_CLASSES: tuple[UID, ...] = (
@@ -54,6 +59,12 @@ COMPRESSED_SYNTAXES: tuple[UID, ...] = (
     JPEG2000, JPEGBaseline8Bit, JPEGExtended12Bit, RLELossless,
 )
 TRANSFER_SYNTAXES = NATIVE_SYNTAXES + COMPRESSED_SYNTAXES
+# Which frame header each compressed syntax carries (checked before any decoder runs).
+FRAME_HEADERS = {
+    JPEGLosslessSV1: "jpeg", JPEGLossless: "jpeg", JPEGBaseline8Bit: "jpeg",
+    JPEGExtended12Bit: "jpeg", JPEGLSLossless: "jpeg", JPEGLSNearLossless: "jpeg",
+    JPEG2000Lossless: "j2k", JPEG2000: "j2k", RLELossless: "rle",
+}
 REQUIRED_UIDS = ("StudyInstanceUID", "SeriesInstanceUID", "SOPInstanceUID", "SOPClassUID")
 
 
@@ -71,6 +82,10 @@ def parse(data: bytes) -> tuple[Dataset, bytes]:
     """
     if not data:
         raise Invalid("empty", "no data received")
+    if len(data) > budget.limit("IMAGING_MAX_INSTANCE_BYTES"):
+        raise Invalid("over_budget", budget.refuse("IMAGING_MAX_INSTANCE_BYTES",
+                                                   f"an instance of {len(data)} bytes").message)
+    _check_deflated(data)
     try:
         ds = pydicom.dcmread(io.BytesIO(data))
         part10 = True
@@ -94,6 +109,28 @@ def parse(data: bytes) -> tuple[Dataset, bytes]:
     if part10:
         return ds, data
     return ds, _as_part10(ds)
+
+
+def _check_deflated(data: bytes) -> None:
+    """pydicom inflates a Deflated data set in one call, however large the result: measure
+    the inflated size first, with a running limit, keeping nothing."""
+    fp = io.BytesIO(data)
+    try:
+        if read_preamble(fp, force=True) is None:
+            fp.seek(0)
+        if data[fp.tell():fp.tell() + 2] != b"\x02\x00":
+            return  # no file meta: not Deflated (that syntax needs a file meta)
+        meta = _read_file_meta_info(fp)
+    except Exception:  # noqa: S110 - unreadable meta: dcmread reports it with a reason
+        return
+    if meta.get("TransferSyntaxUID") != DeflatedExplicitVRLittleEndian:
+        return
+    try:  # pydicom holds the inflated data set twice while parsing it: half the budget
+        budget.check_inflated_size(data[fp.tell():], parse_copies=2)
+    except budget.OverBudget as exc:
+        raise Invalid("over_budget", exc.message) from exc
+    except zlib.error as exc:
+        raise Invalid("unparseable", f"the Deflated data set does not inflate: {exc}") from exc
 
 
 def _as_part10(ds: Dataset) -> bytes:
@@ -158,6 +195,11 @@ def check_pixels(ds: Dataset, syntax: UID) -> None:
     samples = int(ds.get("SamplesPerPixel", 1) or 1)
     if frames < 1 or samples not in (1, 3):
         raise Invalid("pixel_mismatch", "bad Number of Frames or Samples per Pixel", sop_uid)
+    rows, columns = int(ds.Rows), int(ds.Columns)
+    try:
+        budget.check_decoded(rows, columns, samples, bits, frames)
+    except budget.OverBudget as exc:
+        raise Invalid("over_budget", exc.message, sop_uid) from exc
     if syntax in NATIVE_SYNTAXES:
         expected = int(ds.Rows) * int(ds.Columns) * samples * frames * bits // 8
         actual = len(ds.PixelData)
@@ -167,7 +209,15 @@ def check_pixels(ds: Dataset, syntax: UID) -> None:
                           f"{ds.Columns} x {samples} samples x {frames} frames x "
                           f"{bits} bits needs {expected}", sop_uid)
         return
-    try:  # compressed: the first frame must decode to the declared geometry
+    try:  # compressed: every frame's own header first, so no decoder sizes from it
+        for frame in generate_frames(ds.PixelData, number_of_frames=frames):
+            budget.check_frame_header(FRAME_HEADERS[syntax], frame, rows, columns, samples,
+                                      bits)
+    except budget.HeaderMismatch as exc:
+        raise Invalid("pixel_mismatch", f"compressed frame header: {exc}", sop_uid) from exc
+    except Exception as exc:  # the encapsulation parser raises several types on garbage
+        raise Invalid("pixel_undecodable", f"compressed Pixel Data: {exc}", sop_uid) from exc
+    try:  # then the first frame must decode to the declared geometry
         from pydicom.pixels import pixel_array
 
         arr = pixel_array(ds, index=0)

@@ -13,8 +13,10 @@ from collections import Counter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clinics.access import staff_of
@@ -22,9 +24,9 @@ from clinics.consultations import actions
 from clinics.consultations.access import visible_consultations
 from clinics.models import Institution, Role
 from cloudhospital.core.errors import DomainError, NotFound
+from imaging import budget, sharing, sources, store
 from imaging import render as rendering
-from imaging import sharing, sources, store
-from imaging.ingest import ingest_instance
+from imaging.ingest import QuarantineQuota, ingest_instance
 from imaging.models import Instance, Source
 
 UPLOADERS = (Role.CLINIC_DOCTOR, Role.COORDINATOR)
@@ -53,21 +55,33 @@ def studies(request):
         "institutions": Institution.objects.all() if can_upload else []})
 
 
+@csrf_exempt  # the CSRF check reads the body: it runs below, after login and the size check
 @login_required
 @require_POST
 def upload(request):
-    """Files, a folder (many files) or zip archives, each instance through ingest."""
+    """Files, a folder (many files) or zip archives, each instance through ingest.
+
+    Who may upload and how large the body is are settled before the body is parsed;
+    zips are inflated member by member under the limits of ``sources``."""
     staff = staff_of(request.user)
     if staff is None or staff.role not in UPLOADERS:
         return _error_page(request, sharing.NotAllowed("only clinic staff upload images"))
+    too_large = budget.body_refusal(request.META, "IMAGING_MAX_UPLOAD_BYTES")
+    if too_large is not None:
+        return _error_page(request, too_large)
+    rejected = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+    if rejected is not None:
+        return rejected
     counts: Counter[str] = Counter()
     refused = []
+    quota, total = QuarantineQuota(), sources.upload_total()
     try:
         for upload_file in request.FILES.getlist("files"):
-            for name, data in sources.from_bytes(upload_file.name, upload_file.read()):
+            for name, data in sources.from_upload(upload_file, upload_file.name,
+                                                  upload_file.size, total):
                 outcome = ingest_instance(data, institution=staff.institution,
                                           source=Source.UPLOAD,
-                                          sender=request.user.get_username())
+                                          sender=request.user.get_username(), quota=quota)
                 counts[outcome.status] += 1
                 if not outcome.ok:
                     refused.append(f"{name}: {outcome.message}")

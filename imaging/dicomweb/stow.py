@@ -49,12 +49,13 @@ def _item(sop_class: str, sop_uid: str, **extra) -> dict:
 def store_parts(parts, *, institution, sender: str, base_url: str,
                 study_uid: str | None = None) -> StowResult:
     result = StowResult()
+    quota = ingest.QuarantineQuota()
     for headers, payload in parts:
         kind, _ = media_params(headers.get("content-type", "application/dicom"))
         if kind != "application/dicom":
             result.failed.append(_item("", "", FailureReason=0xC000))
             continue
-        outcome = _store_one(payload, institution, sender, study_uid)
+        outcome = _store_one(payload, institution, sender, study_uid, quota)
         if outcome.ok:
             url = (f"{base_url}/studies/{outcome.study_instance_uid}/series/"
                    f"{outcome.instance.series.series_instance_uid}/instances/"
@@ -67,7 +68,7 @@ def store_parts(parts, *, institution, sender: str, base_url: str,
     return result
 
 
-def _store_one(payload: bytes, institution, sender: str, study_uid: str | None):
+def _store_one(payload: bytes, institution, sender: str, study_uid: str | None, quota):
     if study_uid:
         try:
             ds, _ = validate.parse(payload)
@@ -78,6 +79,7 @@ def _store_one(payload: bytes, institution, sender: str, study_uid: str | None):
             return ingest.quarantine(
                 payload, institution=institution, source=Source.STOW, sender=sender,
                 reason="study_mismatch", sop_instance_uid=str(ds.get("SOPInstanceUID", "")),
-                message=f"instance of study {actual} posted to study {study_uid}")
+                message=f"instance of study {actual} posted to study {study_uid}",
+                quota=quota)
     return ingest.ingest_instance(payload, institution=institution, source=Source.STOW,
-                                  sender=sender)
+                                  sender=sender, quota=quota)

@@ -22,7 +22,7 @@ from cloudhospital.core.errors import DomainError, InvalidInput, NotAllowed
 from cloudhospital.security import audit
 from cloudhospital.security.crypto import DecryptionError
 from cloudhospital.security.tokens import user_for_api_token
-from imaging import render, sharing, store
+from imaging import budget, render, sharing, store, validate
 from imaging.dicomweb import multipart, qido, stow, wado
 from imaging.models import Instance
 
@@ -77,6 +77,8 @@ def endpoint(view=None, *, post: bool = False):
             return _error(406, "not_acceptable", str(exc))
         except render.Undecodable as exc:
             return _error(422, "undecodable", str(exc))
+        except budget.OverBudget as exc:
+            return _error(422, "over_budget", exc.message)
         except render.RenderError as exc:
             return _error(400, "invalid_input", str(exc))
         except LookupError as exc:
@@ -137,27 +139,32 @@ def study(request, study_uid):
 
 
 def _stow(request, study_uid):
+    """Authenticated (``endpoint``) and authorised before a byte of the body is read; the
+    body then streams part by part into ingest under the STOW limits."""
     staff = staff_of(request.user)
     if staff is None:
         raise NotAllowed("storing needs a staff account at an institution")
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = -1
-    if not 0 < length <= settings.DICOMWEB_MAX_STOW_BYTES:
-        return _error(413 if length > 0 else 411, "bad_length",
-                      f"send a Content-Length up to {settings.DICOMWEB_MAX_STOW_BYTES} bytes")
+    too_large = budget.body_refusal(request.META, "DICOMWEB_MAX_STOW_BYTES")
+    if too_large is not None:
+        return _error(413, "too_large", too_large.message)
+    kind, _ = multipart.media_params(request.META.get("CONTENT_TYPE", ""))
+    if kind != "multipart/related":
+        return _error(415, "unsupported_media_type",
+                      'send multipart/related; type="application/dicom"')
     # request.read(), not request.body: the body limit for forms does not fit DICOM.
+    parts = multipart.iter_parts(
+        multipart.LimitedReader(request, "DICOMWEB_MAX_STOW_BYTES"),
+        request.META.get("CONTENT_TYPE", ""), max_parts=settings.DICOMWEB_MAX_STOW_PARTS,
+        max_part_bytes=settings.IMAGING_MAX_INSTANCE_BYTES)
     try:
-        parts = multipart.decode(request.read(length), request.META.get("CONTENT_TYPE", ""))
+        result = stow.store_parts(parts, institution=staff.institution,
+                                  sender=request.user.get_username(), base_url=_base(request),
+                                  study_uid=study_uid)
     except multipart.MultipartError as exc:
         return _error(415, "unsupported_media_type",
                       f'send multipart/related; type="application/dicom" ({exc})')
-    result = stow.store_parts(parts, institution=staff.institution,
-                              sender=request.user.get_username(), base_url=_base(request),
-                              study_uid=study_uid)
-
-
+    except budget.OverBudget as exc:
+        return _error(413, "too_large", exc.message)
     audit.record(request.user, "imaging.stow", object_type="imaging.study",
                  object_id=study_uid or "*", request=request, stored=len(result.stored),
                  failed=len(result.failed))
@@ -246,6 +253,7 @@ def instance_metadata(request, study_uid, series_uid, sop_uid):
 def frames(request, study_uid, series_uid, sop_uid, frame_list):
     found = sharing.get_instance(request.user, study_uid, series_uid, sop_uid)
     numbers = wado.parse_frame_list(frame_list, found.number_of_frames)
+    wado.check_frames_budget(found, len(numbers))
     parts = wado.frame_parts(found, numbers, request.META.get("HTTP_ACCEPT", ""))
     sharing.read(request.user, "imaging.frames", found.series.study, request=request,
                  instance=sop_uid, frames=frame_list)
@@ -288,6 +296,11 @@ def _rendered(request, study_obj, found, frame: int, thumbnail: bool = False):
     options = render.parse_options(params, fmt=fmt, frame=frame)
     if frame >= found.number_of_frames:
         raise LookupError(f"frame {frame + 1} does not exist")
+    # Before loading (a Deflated data set inflates on load); samples are checked once the
+    # data set is parsed, before its pixels are decoded (render.render).
+    render.check_budget(found.rows or 0, found.columns or 0, 1, found.bits_allocated or 8,
+                        found.number_of_frames, found.size,
+                        found.transfer_syntax_uid not in validate.NATIVE_SYNTAXES)
     data = render.render_cached(found.blob_key, lambda: wado.load(found), options)
     sharing.read(request.user, "imaging.render", study_obj, request=request,
                  instance=found.sop_instance_uid, frame=frame + 1, thumbnail=thumbnail)

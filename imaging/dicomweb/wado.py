@@ -11,10 +11,11 @@ import io
 from collections.abc import Iterable, Iterator
 
 import pydicom
+from django.conf import settings
 from pydicom.encaps import generate_frames
 from pydicom.uid import UID, ExplicitVRLittleEndian
 
-from imaging import store
+from imaging import budget, store, validate
 from imaging.dicomweb import dicomjson
 from imaging.dicomweb.multipart import media_params
 from imaging.models import Instance
@@ -90,14 +91,37 @@ def metadata(instances: list[Instance], base_url: str) -> list[dict]:
 
 
 def parse_frame_list(text: str, count: int) -> list[int]:
+    """Frame numbers in the order asked, each once (``1,1,1,...`` is one frame), at most
+    DICOMWEB_MAX_FRAMES_PER_REQUEST of them."""
+    cap = settings.DICOMWEB_MAX_FRAMES_PER_REQUEST
+    if text.count(",") >= max(cap, count) * 8:  # refuse a huge list before splitting it
+        raise ValueError(f"more frames than DICOMWEB_MAX_FRAMES_PER_REQUEST ({cap})")
     try:
-        numbers = [int(n) for n in text.split(",")]
+        numbers = list(dict.fromkeys(int(n) for n in text.split(",")))
     except ValueError as exc:
         raise ValueError("frame numbers must be integers, e.g. 1,2,3") from exc
     bad = [n for n in numbers if not 1 <= n <= count]
     if bad:
         raise LookupError(f"frame {bad[0]} does not exist (1-{count})")
+    if len(numbers) > cap:
+        raise ValueError(f"{len(numbers)} frames asked; DICOMWEB_MAX_FRAMES_PER_REQUEST "
+                         f"is {cap}")
     return numbers
+
+
+def check_frames_budget(instance: Instance, count: int) -> None:
+    """Before loading: the data set held twice (inflated when native or Deflated) and each
+    asked frame twice (decoded array and answer bytes), from the index (1 sample; the real
+    Samples per Pixel is checked after parsing)."""
+    frame = budget.decoded_bytes(instance.rows or 0, instance.columns or 0, 1,
+                                 instance.bits_allocated or 8)
+    native = instance.transfer_syntax_uid in validate.NATIVE_SYNTAXES
+    whole = max(instance.size, frame * instance.number_of_frames) if native else instance.size
+    cost = 2 * whole + 2 * count * frame
+    if cost > budget.limit("IMAGING_MAX_DECODED_BYTES"):
+        raise budget.OverBudget(f"these {count} frames would need about {cost} bytes, over "
+                                f"IMAGING_MAX_DECODED_BYTES "
+                                f"({budget.limit('IMAGING_MAX_DECODED_BYTES')} bytes)")
 
 
 def frame_parts(instance: Instance, numbers: list[int], accept: str) -> list[tuple[str, bytes]]:
@@ -113,6 +137,8 @@ def frame_parts(instance: Instance, numbers: list[int], accept: str) -> list[tup
     if not kinds & {"application/octet-stream", "*/*", "*"}:
         raise NotAcceptable("frames are available as application/octet-stream"
                             + (f" or {native}" if native else ""))
+    budget.check_decoded(int(ds.Rows), int(ds.Columns), int(ds.get("SamplesPerPixel", 1)),
+                         int(ds.BitsAllocated), 2 * len(numbers))  # each as array and bytes
     parts = []
     for n in numbers:
         arr = decode_frame(ds, n - 1, raw=True)

@@ -220,7 +220,8 @@ def test_only_the_studies_resources_take_post(world, ct_study, client_for):
 
 
 def test_a_frame_that_cannot_be_decoded_is_422_not_500(world, client_for):
-    """Ingest decodes the first frame; a later broken frame is found when it is read."""
+    """Ingest decodes the first frame and checks every frame's header; a later frame whose
+    header is sound but whose data is not is found when it is read."""
     from pydicom.encaps import encapsulate, generate_frames
 
     from imaging.ingest import ingest_instance
@@ -228,9 +229,9 @@ def test_a_frame_that_cannot_be_decoded_is_422_not_500(world, client_for):
 
     ds = pydicom.dcmread(io.BytesIO(sample("SC_rgb_rle_16bit_2frame.dcm")))
     frames = list(generate_frames(ds.PixelData, number_of_frames=2))
-    broken = bytearray(frames[1])
-    broken[0:4] = (15).to_bytes(4, "little")  # RLE header: 15 segments, offsets nonsense
-    ds.PixelData = encapsulate([frames[0], bytes(broken)])
+    # RLE header kept; every segment byte a no-op run (-128): decodes to nothing
+    broken = frames[1][:64] + b"\x80" * (len(frames[1]) - 64)
+    ds.PixelData = encapsulate([frames[0], broken])
     outcome = ingest_instance(encode(ds), institution=world.centre_a, source="upload")
     assert outcome.ok, outcome.message
     base = (f"/dicomweb/studies/{ds.StudyInstanceUID}/series/{ds.SeriesInstanceUID}"

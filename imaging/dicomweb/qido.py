@@ -16,6 +16,7 @@ from pydicom import datadict
 
 from cloudhospital.core.errors import InvalidInput
 from imaging.dicomweb.dicomjson import attribute
+from imaging.dicomweb.matching import match_q
 from imaging.models import Instance, Series, Study
 
 MAX_LIMIT = 1000
@@ -38,14 +39,6 @@ def normalise(params) -> dict[str, list[str]]:
         values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
         out.setdefault(_keyword(key), []).extend(values)
     return out
-
-
-def _wildcard(field: str, value: str) -> Q:
-    if "*" not in value and "?" not in value:
-        return Q(**{field: value})
-    pattern = "^" + "".join(".*" if c == "*" else "." if c == "?" else re.escape(c)
-                            for c in value) + "$"
-    return Q(**{f"{field}__iregex": pattern})
 
 
 def _date(value: str) -> dt.date:
@@ -92,13 +85,13 @@ def search_studies(studies: QuerySet[Study], query: dict[str, list[str]],
                    base_url: str) -> list[dict]:
     filters = Q()
     for value in query.get("PatientID", []):
-        filters &= _wildcard("patient__patient_id", value)
+        filters &= match_q("patient__patient_id", value)
     for value in query.get("PatientName", []):
-        filters &= _wildcard("patient__patient_name", value)
+        filters &= match_q("patient__patient_name", value)
     for value in query.get("StudyDate", []):
         filters &= _date_range(value)
     for value in query.get("AccessionNumber", []):
-        filters &= _wildcard("accession_number", value)
+        filters &= match_q("accession_number", value)
     if query.get("StudyInstanceUID"):
         filters &= Q(study_instance_uid__in=_uids(query["StudyInstanceUID"]))
     if query.get("ModalitiesInStudy"):

@@ -196,6 +196,14 @@ STUDY_SHARE_GRACE_HOURS = envint("STUDY_SHARE_GRACE_HOURS", 72)
 # A folder upload is one file per slice; STOW-RS bodies carry whole series.
 DATA_UPLOAD_MAX_NUMBER_FILES = envint("DATA_UPLOAD_MAX_NUMBER_FILES", 5000)
 DICOMWEB_MAX_STOW_BYTES = envint("DICOMWEB_MAX_STOW_BYTES", 2 * 1024**3)
+# Heavy imaging work (QIDO, WADO, rendering, STOW, uploads, downloads) runs on this many
+# threads per process (imaging/offload.py), each with at most one database connection.
+# IMAGING_OFFLOAD=false is for the unit tests only.
+IMAGING_WORKER_THREADS = envint("IMAGING_WORKER_THREADS", 4)
+IMAGING_OFFLOAD = envbool("IMAGING_OFFLOAD", True)
+# Test-only: a folder where the QIDO search announces itself and waits to be released, so a
+# test can hold one request open by events instead of by timing. Empty in every deployment.
+IMAGING_TEST_GATE_DIR = envstr("IMAGING_TEST_GATE_DIR", "")
 
 LOGGING = {
     "version": 1,

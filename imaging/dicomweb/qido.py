@@ -20,6 +20,12 @@ from imaging.dicomweb.matching import match_q
 from imaging.models import Instance, Series, Study
 
 MAX_LIMIT = 1000
+# Paging and integer keys must fit a 32-bit signed column (SQLite and PostgreSQL would
+# otherwise fail on the bound parameter: a 500 instead of a 400).
+MAX_INT = 2**31 - 1
+MAX_VALUE_CHARS = 324  # the longest Patient's Name (PN: 5 groups of 64, separators)
+MAX_LIST_ITEMS = 200
+UID = re.compile(r"[0-9]+(\.[0-9]+)*")
 # Optional attributes returned only when asked for with includefield (or "all").
 STUDY_OPTIONAL = {"StudyDescription", "PatientBirthDate", "PatientSex", "InstitutionName"}
 SERIES_OPTIONAL = {"SeriesDescription", "BodyPartExamined"}
@@ -33,12 +39,31 @@ def _keyword(key: str) -> str:
 
 
 def normalise(params) -> dict[str, list[str]]:
-    """Query parameters by keyword; each may repeat (values also split on commas)."""
+    """Query parameters by keyword; each may repeat (values also split on commas).
+
+    A NUL byte anywhere is refused here: no DICOM value holds one, and PostgreSQL refuses
+    it in text parameters."""
     out: dict[str, list[str]] = {}
     for key in params:
         values = params.getlist(key) if hasattr(params, "getlist") else [params[key]]
+        if "\x00" in key or any("\x00" in v for v in values):
+            raise InvalidInput("query parameters must not contain NUL bytes")
         out.setdefault(_keyword(key), []).extend(values)
     return out
+
+
+def check_uid(value: str, what: str = "UID") -> str:
+    """PS3.5 §9.1: digits and dots, at most 64 characters, no empty component."""
+    if len(value) > 64 or not UID.fullmatch(value):
+        raise InvalidInput(f"{what} {value[:70]!r} is not a DICOM UID (digits and dots, "
+                           "at most 64 characters)")
+    return value
+
+
+def _text(value: str, what: str) -> str:
+    if len(value) > MAX_VALUE_CHARS:
+        raise InvalidInput(f"{what} is longer than {MAX_VALUE_CHARS} characters")
+    return value
 
 
 def _date(value: str) -> dt.date:
@@ -61,18 +86,22 @@ def _date_range(value: str) -> Q:
     return query
 
 
-def _uids(values: list[str]) -> list[str]:
-    return [v.strip() for value in values for v in value.split(",") if v.strip()]
+def _list(values: list[str]) -> list[str]:
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    if len(items) > MAX_LIST_ITEMS:
+        raise InvalidInput(f"at most {MAX_LIST_ITEMS} values in a list")
+    return items
+
+
+def _uids(values: list[str], what: str = "UID") -> list[str]:
+    return [check_uid(v, what) for v in _list(values)]
 
 
 def _paging(query: dict[str, list[str]]) -> tuple[int, int]:
-    try:
-        limit = int(query.get("limit", [MAX_LIMIT])[0])
-        offset = int(query.get("offset", [0])[0])
-    except ValueError as exc:
-        raise InvalidInput("limit and offset must be integers") from exc
-    if limit < 0 or offset < 0:
-        raise InvalidInput("limit and offset must not be negative")
+    """``limit`` beyond MAX_LIMIT is cut to it (PS3.18 §8.3.4.4 lets the origin server
+    return fewer); anything that is not an integer in 0..2**31-1 is refused."""
+    limit = _int(query.get("limit", [str(MAX_LIMIT)])[0], "limit", minimum=0)
+    offset = _int(query.get("offset", ["0"])[0], "offset", minimum=0)
     return min(limit, MAX_LIMIT), offset
 
 
@@ -85,17 +114,18 @@ def search_studies(studies: QuerySet[Study], query: dict[str, list[str]],
                    base_url: str) -> list[dict]:
     filters = Q()
     for value in query.get("PatientID", []):
-        filters &= match_q("patient__patient_id", value)
+        filters &= match_q("patient__patient_id", _text(value, "PatientID"))
     for value in query.get("PatientName", []):
-        filters &= match_q("patient__patient_name", value)
+        filters &= match_q("patient__patient_name", _text(value, "PatientName"))
     for value in query.get("StudyDate", []):
         filters &= _date_range(value)
     for value in query.get("AccessionNumber", []):
-        filters &= match_q("accession_number", value)
+        filters &= match_q("accession_number", _text(value, "AccessionNumber"))
     if query.get("StudyInstanceUID"):
-        filters &= Q(study_instance_uid__in=_uids(query["StudyInstanceUID"]))
+        filters &= Q(study_instance_uid__in=_uids(query["StudyInstanceUID"],
+                                                  "StudyInstanceUID"))
     if query.get("ModalitiesInStudy"):
-        filters &= Q(series__modality__in=_uids(query["ModalitiesInStudy"]))
+        filters &= Q(series__modality__in=_list(query["ModalitiesInStudy"]))
     limit, offset = _paging(query)
     rows = (studies.filter(filters).distinct().order_by("-study_date", "-id")
             .annotate(n_series=Count("series", distinct=True),
@@ -140,11 +170,12 @@ def _study_json(s: Study, modalities: list[str], include: set[str], base_url: st
 def search_series(study: Study, query: dict[str, list[str]], base_url: str) -> list[dict]:
     filters = Q()
     if query.get("Modality"):
-        filters &= Q(modality__in=_uids(query["Modality"]))
+        filters &= Q(modality__in=_list(query["Modality"]))
     if query.get("SeriesInstanceUID"):
-        filters &= Q(series_instance_uid__in=_uids(query["SeriesInstanceUID"]))
+        filters &= Q(series_instance_uid__in=_uids(query["SeriesInstanceUID"],
+                                                   "SeriesInstanceUID"))
     for value in query.get("SeriesNumber", []):
-        filters &= Q(series_number=_int(value))
+        filters &= Q(series_number=_int(value, "SeriesNumber"))
     limit, offset = _paging(query)
     rows = (study.series.filter(filters).annotate(n=Count("instances"))
             .order_by("series_number", "id")[offset:offset + limit])
@@ -165,11 +196,11 @@ def search_series(study: Study, query: dict[str, list[str]], base_url: str) -> l
 def search_instances(series: Series, query: dict[str, list[str]], base_url: str) -> list[dict]:
     filters = Q()
     if query.get("SOPInstanceUID"):
-        filters &= Q(sop_instance_uid__in=_uids(query["SOPInstanceUID"]))
+        filters &= Q(sop_instance_uid__in=_uids(query["SOPInstanceUID"], "SOPInstanceUID"))
     if query.get("SOPClassUID"):
-        filters &= Q(sop_class_uid__in=_uids(query["SOPClassUID"]))
+        filters &= Q(sop_class_uid__in=_uids(query["SOPClassUID"], "SOPClassUID"))
     for value in query.get("InstanceNumber", []):
-        filters &= Q(instance_number=_int(value))
+        filters &= Q(instance_number=_int(value, "InstanceNumber"))
     limit, offset = _paging(query)
     rows: list[Instance] = list(series.instances.filter(filters)
                                 .order_by("instance_number", "id")[offset:offset + limit])
@@ -191,8 +222,11 @@ def search_instances(series: Series, query: dict[str, list[str]], base_url: str)
         for i in rows]
 
 
-def _int(value: str) -> int:
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{value!r} is not a number") from exc
+def _int(value: str, what: str = "value", minimum: int = -MAX_INT - 1) -> int:
+    text = value.strip()
+    if not re.fullmatch(r"[+-]?[0-9]{1,12}", text, flags=re.ASCII):
+        raise InvalidInput(f"{what} must be an integer, not {value[:40]!r}")
+    number = int(text)
+    if not minimum <= number <= MAX_INT:
+        raise InvalidInput(f"{what} must be between {minimum} and {MAX_INT}")
+    return number

@@ -87,3 +87,65 @@ def test_glob_match_work_is_linear_on_the_hostile_pattern():
     pattern, text = "*a" * 20 + "*b", "a" * 2000
     assert _glob(Counting(pattern), Counting(text)) is False
     assert 0 < reads < 4 * len(pattern) * len(text)
+
+
+BAD_QUERIES = [
+    ("/dicomweb/studies", {"offset": "99999999999999999999999"}),
+    ("/dicomweb/studies", {"offset": "2147483648"}),
+    ("/dicomweb/studies", {"limit": "99999999999999999999999"}),
+    ("/dicomweb/studies", {"limit": "1" * 5000}),
+    ("/dicomweb/studies", {"limit": "-1"}),
+    ("/dicomweb/studies", {"offset": "1e3"}),
+    ("/dicomweb/studies", {"PatientName": "a\x00b"}),
+    ("/dicomweb/studies", {"PatientID": "\x00"}),
+    ("/dicomweb/studies", {"AccessionNumber": "A\x00*"}),
+    ("/dicomweb/studies", {"Patient\x00Name": "a"}),
+    ("/dicomweb/studies", {"StudyDate": "2026\x00101"}),
+    ("/dicomweb/studies", {"StudyDate": "20261345"}),
+    ("/dicomweb/studies", {"StudyDate": "99999999-"}),
+    ("/dicomweb/studies", {"StudyDate": "yesterday"}),
+    ("/dicomweb/studies", {"StudyInstanceUID": "1.2.abc"}),
+    ("/dicomweb/studies", {"StudyInstanceUID": "1." + "2" * 80}),
+    ("/dicomweb/studies", {"StudyInstanceUID": ",".join(["1.2"] * 500)}),
+    ("/dicomweb/studies", {"PatientName": "A" * 5000}),
+    ("/dicomweb/studies", {"ModalitiesInStudy": "CT\x00"}),
+    ("/dicomweb/studies/{study}/series", {"SeriesNumber": "99999999999999999999"}),
+    ("/dicomweb/studies/{study}/series", {"SeriesInstanceUID": "x"}),
+    ("/dicomweb/studies/{study}/series/{series}/instances",
+     {"InstanceNumber": "-99999999999999999999"}),
+    ("/dicomweb/studies/{study}/series/{series}/instances", {"SOPClassUID": "1..2"}),
+    ("/dicomweb/studies/{study}/series/{series}/instances", {"offset": "9" * 30}),
+    ("/dicomweb/studies/1.2.%00/series", {}),
+    ("/dicomweb/studies/not-a-uid/series", {}),
+    ("/dicomweb/studies/{study}/series/{series}/instances/1.2\x003/metadata", {}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), BAD_QUERIES)
+def test_malformed_qido_parameters_are_400_with_the_json_error(world, ct_study, client_for,
+                                                               path, params):
+    alice = client_for(world.alice)
+    path = path.format(study=ct_study[0].StudyInstanceUID,
+                       series=ct_study[0].SeriesInstanceUID)
+    response = alice.get(path, params)
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert body["error"] == "invalid_input" and body["message"]
+
+
+def test_a_limit_above_the_maximum_is_cut_to_it(world, ct_study, client_for):
+    response = client_for(world.alice).get("/dicomweb/studies", {"limit": "2147483647"})
+    assert response.status_code == 200 and len(response.json()) == 2
+
+
+@pytest.mark.postgres
+def test_nul_bytes_and_huge_integers_are_400_on_postgresql(world, ct_study, client_for):
+    """The same refusals where they used to be 500s: PostgreSQL rejects NUL in text and
+    integers beyond bigint."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    alice = client_for(world.alice)
+    for params in ({"PatientName": "a\x00b"}, {"offset": "99999999999999999999999"},
+                   {"AccessionNumber": "\x00"}, {"StudyInstanceUID": "1.2\x00"}):
+        response = alice.get("/dicomweb/studies", params)
+        assert response.status_code == 400, (params, response.content)

@@ -194,6 +194,28 @@ def search_series(study: Study, query: dict[str, list[str]], base_url: str) -> l
 
 
 def search_instances(series: Series, query: dict[str, list[str]], base_url: str) -> list[dict]:
+    """Search for Instances within a series (PS3.18 §10.6.1.2.3, series level)."""
+    return _instances(series.instances.all(), series.study, query, base_url)
+
+
+def search_study_instances(study: Study, query: dict[str, list[str]],
+                           base_url: str) -> list[dict]:
+    """Search for Instances within a study (``/studies/{study}/instances``), which
+    dicomweb-client's ``search_for_instances(study_instance_uid=…)`` and OHIF use; series
+    keys (Modality, SeriesInstanceUID, SeriesNumber) may narrow it."""
+    instances = Instance.objects.filter(series__study=study)
+    if query.get("Modality"):
+        instances = instances.filter(series__modality__in=_list(query["Modality"]))
+    if query.get("SeriesInstanceUID"):
+        instances = instances.filter(series__series_instance_uid__in=_uids(
+            query["SeriesInstanceUID"], "SeriesInstanceUID"))
+    for value in query.get("SeriesNumber", []):
+        instances = instances.filter(series__series_number=_int(value, "SeriesNumber"))
+    return _instances(instances, study, query, base_url)
+
+
+def _instances(instances: QuerySet[Instance], study: Study, query: dict[str, list[str]],
+               base_url: str) -> list[dict]:
     filters = Q()
     if query.get("SOPInstanceUID"):
         filters &= Q(sop_instance_uid__in=_uids(query["SOPInstanceUID"], "SOPInstanceUID"))
@@ -202,11 +224,12 @@ def search_instances(series: Series, query: dict[str, list[str]], base_url: str)
     for value in query.get("InstanceNumber", []):
         filters &= Q(instance_number=_int(value, "InstanceNumber"))
     limit, offset = _paging(query)
-    rows: list[Instance] = list(series.instances.filter(filters)
-                                .order_by("instance_number", "id")[offset:offset + limit])
+    rows: list[Instance] = list(
+        instances.filter(filters).select_related("series")
+        .order_by("series__series_number", "series_id", "instance_number", "id")
+        [offset:offset + limit])
     include = _included(query, INSTANCE_OPTIONAL)
-    study_uid = series.study.study_instance_uid
-    url = f"{base_url}/studies/{study_uid}/series/{series.series_instance_uid}/instances"
+    study_uid = study.study_instance_uid
     return [dict([
         attribute("SOPClassUID", i.sop_class_uid),
         attribute("SOPInstanceUID", i.sop_instance_uid),
@@ -214,9 +237,11 @@ def search_instances(series: Series, query: dict[str, list[str]], base_url: str)
         attribute("Rows", i.rows),
         attribute("Columns", i.columns),
         attribute("StudyInstanceUID", study_uid),
-        attribute("SeriesInstanceUID", series.series_instance_uid),
-        attribute("Modality", series.modality),
-        attribute("RetrieveURL", f"{url}/{i.sop_instance_uid}"),
+        attribute("SeriesInstanceUID", i.series.series_instance_uid),
+        attribute("Modality", i.series.modality),
+        attribute("RetrieveURL", f"{base_url}/studies/{study_uid}/series/"
+                                 f"{i.series.series_instance_uid}/instances/"
+                                 f"{i.sop_instance_uid}"),
     ] + [attribute(k, {"NumberOfFrames": i.number_of_frames,
                        "BitsAllocated": i.bits_allocated}[k]) for k in sorted(include)])
         for i in rows]

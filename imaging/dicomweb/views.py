@@ -243,6 +243,15 @@ def series_instances(request, study_uid, series_uid):
     return _json(results)
 
 
+@endpoint
+def study_instances(request, study_uid):
+    found = sharing.get_study(request.user, study_uid)
+    results = qido.search_study_instances(found, qido.normalise(request.GET), _base(request))
+    sharing.read(request.user, "imaging.qido", found, request=request, level="instances",
+                 count=len(results))
+    return _json(results)
+
+
 # --- instances ----------------------------------------------------------------------------
 
 @endpoint

@@ -204,6 +204,9 @@ IMAGING_OFFLOAD = envbool("IMAGING_OFFLOAD", True)
 # Test-only: a folder where the QIDO search announces itself and waits to be released, so a
 # test can hold one request open by events instead of by timing. Empty in every deployment.
 IMAGING_TEST_GATE_DIR = envstr("IMAGING_TEST_GATE_DIR", "")
+# Patient names and IDs in the imaging index are encrypted: a QIDO wildcard is decided on
+# decrypted values, for at most this many candidate studies (else 400, "narrow it").
+QIDO_DECRYPT_SCAN_MAX = envint("QIDO_DECRYPT_SCAN_MAX", 2000)
 
 LOGGING = {
     "version": 1,

@@ -1,9 +1,11 @@
 """QIDO-RS (PS3.18 §10.6): search studies, a study's series, a series' instances.
 
 Matching follows PS3.4 C.2.2.2: single value, wildcard (``*`` and ``?``) for Patient's
-Name and Patient ID, ranges for Study Date, list of UIDs (comma-separated). Keys may be
-given by keyword or by tag (``00100010``). Results only ever come from
-``sharing.visible_studies``.
+Name, Patient ID and Accession Number, ranges for Study Date, list of UIDs
+(comma-separated). Keys may be given by keyword or by tag (``00100010``). Results only
+ever come from ``sharing.visible_studies``. Patient names and IDs are encrypted in the
+index: ``imaging.patient_index`` finds them through keyed hashes and name-prefix tokens.
+Every malformed key is a 400 (``InvalidInput``), never a database error.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from cloudhospital.core.errors import InvalidInput
 from imaging.dicomweb.dicomjson import attribute
 from imaging.dicomweb.matching import match_q
 from imaging.models import Instance, Series, Study
+from imaging.patient_index import PatientFilter
 
 MAX_LIMIT = 1000
 # Paging and integer keys must fit a 32-bit signed column (SQLite and PostgreSQL would
@@ -50,6 +53,26 @@ def normalise(params) -> dict[str, list[str]]:
             raise InvalidInput("query parameters must not contain NUL bytes")
         out.setdefault(_keyword(key), []).extend(values)
     return out
+
+
+PATIENT_KEYS = {"PatientName", "PatientID", "PatientBirthDate"}
+
+
+def audited_query(params) -> str:
+    """The query for the audit trail, with patient-identifying values replaced by a
+    short keyed hash: the trail shows that a search named someone, and an auditor holding
+    the key can check whom, but the database holds no name in clear."""
+    from urllib.parse import urlencode
+
+    from cloudhospital.security.crypto import lookup_hash
+
+    pairs = []
+    for key in params:
+        for value in params.getlist(key):
+            if _keyword(key) in PATIENT_KEYS:
+                value = "hmac:" + lookup_hash(f"audit-query\x1f{value}")[:16]
+            pairs.append((key, value))
+    return urlencode(pairs)[:2000]
 
 
 def check_uid(value: str, what: str = "UID") -> str:
@@ -112,11 +135,10 @@ def _included(query: dict[str, list[str]], optional: set[str]) -> set[str]:
 
 def search_studies(studies: QuerySet[Study], query: dict[str, list[str]],
                    base_url: str) -> list[dict]:
-    filters = Q()
-    for value in query.get("PatientID", []):
-        filters &= match_q("patient__patient_id", _text(value, "PatientID"))
-    for value in query.get("PatientName", []):
-        filters &= match_q("patient__patient_name", _text(value, "PatientName"))
+    patients = PatientFilter(
+        names=[_text(v, "PatientName") for v in query.get("PatientName", [])],
+        ids=[_text(v, "PatientID") for v in query.get("PatientID", [])])
+    filters = patients.sql
     for value in query.get("StudyDate", []):
         filters &= _date_range(value)
     for value in query.get("AccessionNumber", []):
@@ -127,11 +149,14 @@ def search_studies(studies: QuerySet[Study], query: dict[str, list[str]],
     if query.get("ModalitiesInStudy"):
         filters &= Q(series__modality__in=_list(query["ModalitiesInStudy"]))
     limit, offset = _paging(query)
-    rows = (studies.filter(filters).distinct().order_by("-study_date", "-id")
-            .annotate(n_series=Count("series", distinct=True),
-                      n_instances=Count("series__instances", distinct=True))
-            [offset:offset + limit])
-    rows = list(rows)
+    page = patients.filter_rows(studies.filter(filters).distinct().order_by("-study_date", "-id"),
+                                offset, limit)
+    counted = {s.pk: s for s in Study.objects.filter(pk__in=[s.pk for s in page]).annotate(
+        n_series=Count("series", distinct=True),
+        n_instances=Count("series__instances", distinct=True)).only("pk")}
+    rows = page
+    for s in rows:
+        s.n_series, s.n_instances = counted[s.pk].n_series, counted[s.pk].n_instances
     modalities = _modalities([s.pk for s in rows])
     include = _included(query, STUDY_OPTIONAL)
     return [_study_json(s, modalities.get(s.pk, []), include, base_url) for s in rows]

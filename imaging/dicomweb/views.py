@@ -139,7 +139,8 @@ def studies(request):
 def _audit_search(request, level: str, count: int, results: list[dict]) -> None:
     uids = [r["0020000D"]["Value"][0] for r in results if "Value" in r.get("0020000D", {})]
     audit.record(request.user, "imaging.qido", object_type="imaging.study", object_id="*",
-                 request=request, level=level, count=count, query=request.GET.urlencode(),
+                 request=request, level=level, count=count,
+                 query=qido.audited_query(request.GET),
                  studies=sorted(set(uids))[:100])
 
 

@@ -1,0 +1,134 @@
+"""The patient columns of the imaging index: encrypted, yet found by QIDO.
+
+Patient's Name, Patient ID, Birth Date and Sex are stored as envelopes
+(``EncryptedTextField``, rotated by ``rotate_keys`` with every other such column). What a
+search needs is kept beside them as keyed hashes (HMAC with ``LOOKUP_HASH_KEY``, each kind
+under its own label so equal values in different columns do not link):
+
+- ``patient_id_hash``: the Patient ID, for exact matching (and the one-patient-per-issuer
+  constraint);
+- ``name_hash``: the whole normalised name, for exact matching;
+- ``DicomPatientNameToken`` rows: one per normalised prefix (1..PREFIX_CHARS characters)
+  of each name component, so ``PatientName=ZHANG*`` finds its candidates by index.
+
+Hashes and tokens only narrow: every wildcard match is decided on the decrypted value by
+``dicomweb.matching.glob_match``. A wildcard that gives no leading literal (``*AN*``) is
+matched by decrypting the candidates the other keys leave, up to ``QIDO_DECRYPT_SCAN_MAX``
+studies; beyond that the search is refused (400) and asks for a prefix or another key.
+docs/security.md, "What the imaging index reveals", says what the hashes reveal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.conf import settings
+from django.db.models import Q
+
+from cloudhospital.core.errors import InvalidInput
+from cloudhospital.security.crypto import lookup_hash
+from imaging.dicomweb.matching import glob_match, has_wildcard
+
+PREFIX_CHARS = 16
+_SEPARATORS = re.compile(r"[\^=]")
+
+
+def normalise(value: str) -> str:
+    """NFKC (full-width letters as ASCII), trimmed, upper case: what every hash sees."""
+    return unicodedata.normalize("NFKC", value).strip().upper()
+
+
+def _keyed(label: str, value: str) -> str:
+    return lookup_hash(f"{label}\x1f{normalise(value)}")
+
+
+def patient_id_hash(patient_id: str) -> str:
+    return _keyed("dicom-patient-id", patient_id)
+
+
+def name_hash(name: str) -> str:
+    return _keyed("dicom-patient-name", name)
+
+
+def prefix_token(prefix: str) -> str:
+    return _keyed("dicom-patient-name-prefix", prefix[:PREFIX_CHARS])
+
+
+def components(name: str) -> list[str]:
+    """Each non-empty component of each group: ``Zhang^San=张^三`` → ZHANG, SAN, 张, 三."""
+    return [c for c in (normalise(part) for part in _SEPARATORS.split(name)) if c]
+
+
+def name_tokens(name: str) -> set[str]:
+    return {prefix_token(c[:n]) for c in components(name)
+            for n in range(1, min(len(c), PREFIX_CHARS) + 1)}
+
+
+def leading_literal(pattern: str) -> str:
+    """The first name component a wildcard pattern fixes: ``zhang^s*`` → ``ZHANG``,
+    ``zh*`` → ``ZH``, ``*an`` → ``""``."""
+    literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+    first = _SEPARATORS.split(literal, maxsplit=1)[0]
+    return normalise(first)
+
+
+def name_matches(pattern: str, name: str) -> bool:
+    """DICOM matching of the whole value, or of any one component group (alphabetic,
+    ideographic, phonetic), so ``张*`` finds ``Zhang^San=张^三``; both sides normalised
+    as the hashes are (full-width ``ＺＨＡＮＧ*`` finds ``Zhang^San``)."""
+    pattern, name = normalise(pattern), normalise(name)
+    if glob_match(pattern, name):
+        return True
+    groups = name.split("=")
+    return len(groups) > 1 and any(glob_match(pattern, g) for g in groups if g)
+
+
+class PatientFilter:
+    """The patient keys of one QIDO search: SQL that narrows, and the checks that decide."""
+
+    def __init__(self, names: list[str], ids: list[str]):
+        self.sql = Q()
+        self.checks: list[tuple[str, str]] = []
+        for value in ids:
+            if has_wildcard(value):
+                self.checks.append(("patient_id", value))
+            else:
+                self.sql &= Q(patient__patient_id_hash=patient_id_hash(value))
+        for value in names:
+            if not has_wildcard(value):
+                self.sql &= Q(patient__name_hash=name_hash(value))
+                continue
+            self.checks.append(("patient_name", value))
+            literal = leading_literal(value)
+            if literal:
+                from imaging.models import DicomPatientNameToken
+
+                holders = DicomPatientNameToken.objects.filter(
+                    token=prefix_token(literal)).values("patient_id")
+                self.sql &= Q(patient_id__in=holders)
+
+    def accepts(self, study) -> bool:
+        patient = study.patient
+        for field, pattern in self.checks:
+            if field == "patient_id" and not glob_match(normalise(pattern),
+                                                        normalise(patient.patient_id)):
+                return False
+            if field == "patient_name" and not name_matches(pattern, patient.patient_name):
+                return False
+        return True
+
+    def filter_rows(self, queryset, offset: int, limit: int) -> list:
+        """The page of rows the checks accept. With wildcard checks, every candidate the
+        SQL keys leave is decrypted and checked, up to QIDO_DECRYPT_SCAN_MAX of them; a
+        search that leaves more is refused rather than decrypting a whole archive."""
+        if not self.checks:
+            return list(queryset[offset:offset + limit])
+        cap = settings.QIDO_DECRYPT_SCAN_MAX
+        candidates = list(queryset[:cap + 1])
+        if len(candidates) > cap:
+            raise InvalidInput(
+                f"this wildcard would have to decrypt more than {cap} studies: patient "
+                "names are encrypted, so search by a name prefix (ZHANG*), an exact "
+                "Patient ID, or narrow by StudyDate, AccessionNumber or modality")
+        return [s for s in candidates if self.accepts(s)][offset:offset + limit]

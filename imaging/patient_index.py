@@ -9,12 +9,13 @@ under its own label so equal values in different columns do not link):
   constraint);
 - ``name_hash``: the whole normalised name, for exact matching;
 - ``DicomPatientNameToken`` rows: one per normalised prefix (1..PREFIX_CHARS characters)
-  of each name component, so ``PatientName=ZHANG*`` finds its candidates by index.
+  of each component group of the name, so ``PatientName=ZHANG*`` is answered by index.
 
-Hashes and tokens only narrow: every wildcard match is decided on the decrypted value by
-``dicomweb.matching.glob_match``. A wildcard that gives no leading literal (``*AN*``) is
-matched by decrypting the candidates the other keys leave, up to ``QIDO_DECRYPT_SCAN_MAX``
-studies; beyond that the search is refused (400) and asks for a prefix or another key.
+A prefix of at most PREFIX_CHARS characters is decided by its token alone. Any other
+wildcard is decided on the decrypted value (``dicomweb.matching.glob_match``), after the
+token of its leading literal, if it has one, and the other keys have narrowed the
+candidates; at most ``QIDO_DECRYPT_SCAN_MAX`` studies are decrypted, beyond that the
+search is refused (400) and asks for a prefix or another key.
 docs/security.md, "What the imaging index reveals", says what the hashes reveal.
 """
 
@@ -31,7 +32,6 @@ from cloudhospital.security.crypto import lookup_hash
 from imaging.dicomweb.matching import glob_match, has_wildcard
 
 PREFIX_CHARS = 16
-_SEPARATORS = re.compile(r"[\^=]")
 
 
 def normalise(value: str) -> str:
@@ -52,25 +52,35 @@ def name_hash(name: str) -> str:
 
 
 def prefix_token(prefix: str) -> str:
-    return _keyed("dicom-patient-name-prefix", prefix[:PREFIX_CHARS])
+    """The token of a name prefix (already normalised; inner and trailing spaces count)."""
+    return lookup_hash(f"dicom-patient-name-prefix|{prefix[:PREFIX_CHARS]}|")
 
 
-def components(name: str) -> list[str]:
-    """Each non-empty component of each group: ``Zhang^San=张^三`` → ZHANG, SAN, 张, 三."""
-    return [c for c in (normalise(part) for part in _SEPARATORS.split(name)) if c]
+def groups(name: str) -> list[str]:
+    """The normalised component groups: ``Zhang^San=张^三`` → ZHANG^SAN, 张^三."""
+    return [g for g in (normalise(part) for part in name.split("=")) if g]
 
 
 def name_tokens(name: str) -> set[str]:
-    return {prefix_token(c[:n]) for c in components(name)
-            for n in range(1, min(len(c), PREFIX_CHARS) + 1)}
+    """One token per prefix (1..PREFIX_CHARS characters) of each component group."""
+    return {prefix_token(g[:n]) for g in groups(name)
+            for n in range(1, min(len(g), PREFIX_CHARS) + 1)}
 
 
 def leading_literal(pattern: str) -> str:
-    """The first name component a wildcard pattern fixes: ``zhang^s*`` → ``ZHANG``,
-    ``zh*`` → ``ZH``, ``*an`` → ``""``."""
-    literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
-    first = _SEPARATORS.split(literal, maxsplit=1)[0]
-    return normalise(first)
+    """What a wildcard pattern fixes at the start of a group, at most PREFIX_CHARS
+    characters: ``zhang^s*`` → ``ZHANG^S``, ``*an`` → ``""``."""
+    literal = re.split(r"[*?]", pattern, maxsplit=1)[0].split("=", 1)[0]
+    return unicodedata.normalize("NFKC", literal).upper().lstrip()[:PREFIX_CHARS]
+
+
+def decided_by_tokens(pattern: str) -> bool:
+    """``LITERAL*`` with a literal of at most PREFIX_CHARS characters in one group: the
+    token alone says whether a name matches, no decryption needed."""
+    literal = pattern[:-1]
+    fixed = unicodedata.normalize("NFKC", literal).upper().lstrip()
+    return (pattern.endswith("*") and bool(fixed.strip()) and not has_wildcard(literal)
+            and "=" not in literal and len(fixed) <= PREFIX_CHARS)
 
 
 def name_matches(pattern: str, name: str) -> bool:
@@ -88,6 +98,9 @@ class PatientFilter:
     """The patient keys of one QIDO search: SQL that narrows, and the checks that decide."""
 
     def __init__(self, names: list[str], ids: list[str]):
+        # Full-width letters and wildcards (ＺＨＡＮＧ＊, as Chinese IMEs type) as ASCII.
+        names = [unicodedata.normalize("NFKC", v) for v in names]
+        ids = [unicodedata.normalize("NFKC", v) for v in ids]
         self.sql = Q()
         self.checks: list[tuple[str, str]] = []
         for value in ids:
@@ -99,8 +112,9 @@ class PatientFilter:
             if not has_wildcard(value):
                 self.sql &= Q(patient__name_hash=name_hash(value))
                 continue
-            self.checks.append(("patient_name", value))
             literal = leading_literal(value)
+            if not decided_by_tokens(value):
+                self.checks.append(("patient_name", value))
             if literal:
                 from imaging.models import DicomPatientNameToken
 

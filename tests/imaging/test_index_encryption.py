@@ -98,12 +98,17 @@ def test_qido_finds_patients_by_exact_id_exact_name_and_name_prefix(world, clien
     assert search(PatientName="zhangwei^xiuying=张伟^秀英") == me
     assert search(PatientName="Zhang*") == me
     assert search(PatientName="ＺＨＡＮＧ*") == me  # full-width, as Chinese IMEs type it
+    assert search(PatientName="ＺＨＡＮＧ＊") == me
+    assert search(PatientName="Zhangwei^Xiuying=张*") == me
+    assert search(PatientName="Zhangwei^Xiuyin*") == me  # more than 16: decrypted check
+    assert search(PatientName="Zhang *") == []  # an inner space is part of the prefix
     assert search(PatientName="Zha*") == sorted(me + them)
     assert search(PatientName="Zhan*") == me
     assert search(PatientName="Z*") == sorted(me + them)
     assert search(PatientName="张*") == me  # the ideographic group on its own
     assert search(PatientName="Zhangwei^X*") == me
     assert search(PatientName="Xiuying*") == []  # DICOM: the pattern is the whole name
+    assert search(PatientName="秀英*") == []
     assert search(PatientName="Zhao^M?n") == them
     assert search(PatientName="*min") == them  # no prefix: decrypted candidates, capped
     assert search(PatientID="PID-OTH*") == them
@@ -164,3 +169,16 @@ def test_rotate_keys_re_encrypts_the_patient_index(world, client_for, settings):
         PATIENT_ID, NAME, BIRTH)
     assert _uids(client_for(world.alice).get(
         "/dicomweb/studies", {"PatientName": "zhangwei*"})) == [ds.StudyInstanceUID]
+
+
+@pytest.mark.django_db
+def test_a_short_prefix_is_answered_from_the_index_without_decrypting(world, client_for,
+                                                                      monkeypatch):
+    from imaging import patient_index
+
+    ds = _ingest(world)
+    _ingest(world, patient_name="Zhao^Min", patient_id="PID-OTHER")
+    monkeypatch.setattr(patient_index, "name_matches",
+                        lambda *a: pytest.fail("decrypted a name for a prefix search"))
+    found = client_for(world.alice).get("/dicomweb/studies", {"PatientName": "zhangwei^x*"})
+    assert _uids(found) == [ds.StudyInstanceUID]

@@ -182,3 +182,32 @@ def test_a_short_prefix_is_answered_from_the_index_without_decrypting(world, cli
                         lambda *a: pytest.fail("decrypted a name for a prefix search"))
     found = client_for(world.alice).get("/dicomweb/studies", {"PatientName": "zhangwei^x*"})
     assert _uids(found) == [ds.StudyInstanceUID]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_encrypts_patients_indexed_before_it():
+    from django.db.migrations.executor import MigrationExecutor
+
+    from imaging.models import DicomPatient
+    from imaging.patient_index import patient_id_hash
+
+    before = [("imaging", "0002_instance_dataset_digest")]
+    executor = MigrationExecutor(connection)
+    latest = executor.loader.graph.leaf_nodes("imaging")
+    executor.migrate(before)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(before).apps
+        institution = old.get_model("clinics", "Institution").objects.create(
+            name="Before", care_level="grassroots")
+        old.get_model("imaging", "DicomPatient").objects.create(
+            institution=institution, patient_id=PATIENT_ID, patient_name=NAME,
+            birth_date=BIRTH, sex="F")
+    finally:
+        MigrationExecutor(connection).migrate(latest)
+    patient = DicomPatient.objects.get(patient_id_hash=patient_id_hash(PATIENT_ID))
+    assert (patient.patient_id, patient.patient_name, patient.birth_date, patient.sex) == (
+        PATIENT_ID, NAME, BIRTH, "F")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT patient_id, patient_name, birth_date FROM imaging_dicompatient")
+        raw = " ".join(v for row in cursor.fetchall() for v in row)
+    assert PATIENT_ID not in raw and "Zhangwei" not in raw and BIRTH not in raw

@@ -101,6 +101,9 @@ class PatientFilter:
         # Full-width letters and wildcards (ＺＨＡＮＧ＊, as Chinese IMEs type) as ASCII.
         names = [unicodedata.normalize("NFKC", v) for v in names]
         ids = [unicodedata.normalize("NFKC", v) for v in ids]
+        # "*" matches every value, empty ones included (viewers send it for "any"): no key.
+        names = [v for v in names if v.strip("*")]
+        ids = [v for v in ids if v.strip("*")]
         self.sql = Q()
         self.checks: list[tuple[str, str]] = []
         for value in ids:

@@ -122,6 +122,8 @@ def test_a_wildcard_without_prefix_over_too_many_studies_is_refused(world, clien
     _ingest(world, patient_name="Zhao^Min", patient_id="PID-OTHER")
     settings.QIDO_DECRYPT_SCAN_MAX = 1
     alice = client_for(world.alice)
+    assert len(alice.get("/dicomweb/studies", {"PatientName": "*", "PatientID": "**"})
+               .json()) == 2  # "any": no key, nothing to decrypt
     refused = alice.get("/dicomweb/studies", {"PatientName": "*min"})
     assert refused.status_code == 400
     assert "prefix" in refused.json()["message"]

@@ -283,6 +283,17 @@ for _budget in ("IMAGING_MAX_DECODED_BYTES", "IMAGING_MAX_INSTANCE_BYTES",
                 "IMAGING_MAX_RENDER_SIZE"):
     if globals()[_budget] < 1:
         raise ImproperlyConfigured(f"{_budget} must be a positive number")
+# Heavy imaging work (QIDO, WADO, rendering, STOW, uploads, downloads) runs on this many
+# threads per process (imaging/offload.py), each with at most one database connection.
+# IMAGING_OFFLOAD=false is for the unit tests only.
+IMAGING_WORKER_THREADS = envint("IMAGING_WORKER_THREADS", 4)
+IMAGING_OFFLOAD = envbool("IMAGING_OFFLOAD", True)
+# Test-only: a folder where the QIDO search announces itself and waits to be released, so a
+# test can hold one request open by events instead of by timing. Empty in every deployment.
+IMAGING_TEST_GATE_DIR = envstr("IMAGING_TEST_GATE_DIR", "")
+# Patient names and IDs in the imaging index are encrypted: a QIDO wildcard is decided on
+# decrypted values, for at most this many candidate studies (else 400, "narrow it").
+QIDO_DECRYPT_SCAN_MAX = envint("QIDO_DECRYPT_SCAN_MAX", 2000)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,9 @@ or its lease end is moved into the past, and the live consumers' sweep is driven
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 
 import pytest
 from channels.db import database_sync_to_async
@@ -21,6 +24,7 @@ from signaling import rooms
 from signaling.consultation_rooms import resolve_consultation
 from signaling.consumers import CLOSE_LEASE_LOST, group_name
 from signaling.models import Attendance
+from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -162,7 +166,7 @@ async def test_a_socket_that_lost_its_lease_is_closed_and_the_others_hear_it_lef
     await let_lease_run_out(s["peer_id"])
     await tick(s["peer_id"])
     assert await sam.closed_with() == CLOSE_LEASE_LOST
-    sam.closed = True
+    await sam.close()
     assert await alice.recv() == {"type": "peer-left", "peer_id": s["peer_id"]}
     assert await alice.silent()
     assert [d.get("reason") for d in await leaves_of(s["peer_id"])] == ["lease_expired"]
@@ -198,3 +202,21 @@ def test_rows_from_before_leases_count_as_expired(world, consultation_at):
     assert rooms.sweep(room) == ["old"]
     old.refresh_from_db()
     assert old.left_at is not None
+
+
+async def test_a_client_cannot_drive_the_sweep(world, consultation_at, sockets):
+    consultation = await database_sync_to_async(consultation_at)("in_progress")
+    sam, _ = await sockets.join(world.sam.user, consultation)
+    await sam.send({"type": "presence.tick"})
+    assert (await sam.recv())["code"] == "unknown_type"
+    await sam.close()
+
+
+@pytest.mark.parametrize("renew", ["30", "0", "-1"])
+def test_a_renew_interval_not_within_the_lease_is_refused_at_start(renew):
+    env = {**os.environ, "SIGNALING_LEASE_SECONDS": "30", "SIGNALING_LEASE_RENEW_SECONDS": renew,
+           "DJANGO_SETTINGS_MODULE": "cloudhospital.settings"}
+    started = subprocess.run([sys.executable, "-c", "import django; django.setup()"], env=env,
+                             cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert started.returncode != 0
+    assert "SIGNALING_LEASE_RENEW_SECONDS" in started.stderr

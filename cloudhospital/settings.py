@@ -223,6 +223,14 @@ LOOKUP_HASH_KEY = envstr("LOOKUP_HASH_KEY", "")
 RETENTION_YEARS = envint("RETENTION_YEARS", 15)
 API_TOKEN_PREFIX = "chk_"  # noqa: S105 - a prefix, not a secret
 SIGNALING_TICKET_SECONDS = envint("SIGNALING_TICKET_SECONDS", 60)
+# Presence in a live room is a lease the socket renews (docs/signaling.md, "Presence"): a
+# peer whose process died without a goodbye (kill -9) leaves the others' rooms within
+# about SIGNALING_LEASE_SECONDS. Renewal must come well within the lease.
+SIGNALING_LEASE_SECONDS = envint("SIGNALING_LEASE_SECONDS", 30)
+SIGNALING_LEASE_RENEW_SECONDS = envint("SIGNALING_LEASE_RENEW_SECONDS", 10)
+if not 0 < SIGNALING_LEASE_RENEW_SECONDS < SIGNALING_LEASE_SECONDS:
+    raise ImproperlyConfigured("SIGNALING_LEASE_RENEW_SECONDS must be positive and shorter "
+                               "than SIGNALING_LEASE_SECONDS")
 
 # ICE servers handed to peers: none by default, so a hospital LAN and the tests need no
 # outside server. STUN_URLS/TURN_URLS are comma-separated; TURN_SECRET is coturn's

@@ -365,7 +365,7 @@ def accept(user, referral: Referral, *, appointment_at: dt.datetime | None = Non
             locked.appointment_at = _aware(appointment_at, "appointment_at")
             locked.followup_plan = _hand_over_plan(user, locked, staff, request)
         locked.location = location
-        locked.bring = rules.what_to_bring(locked.appointment_kind, extra)
+        locked.bring = extra
         locked.accepted_by = staff if staff.is_doctor else locked.to_doctor
         locked.accepted_at = timezone.now()
         locked.save()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja import Status as HttpStatus
 
@@ -56,7 +57,7 @@ def _lookup(model, pk, field: str, **filters):
         return None
     found = model.objects.filter(pk=pk, **filters).first()
     if found is None:
-        raise InvalidInput(f"unknown {field}", field=field)
+        raise InvalidInput(_("unknown %(field)s") % {"field": field}, field=field)
     return found
 
 

@@ -105,7 +105,7 @@ class Referral(models.Model):
     appointment_at = models.DateTimeField(_("appointment time"), null=True, blank=True)
     ward = models.CharField(_("ward"), max_length=100, blank=True)
     location = models.CharField(_("where to go"), max_length=200, blank=True)
-    bring = models.TextField(_("what to bring"), blank=True)
+    bring = models.TextField(_("also bring"), blank=True)
     decline_reason = EncryptedTextField(_("decline reason"), blank=True)
     cancel_reason = EncryptedTextField(_("cancellation reason"), blank=True)
     followup_plan = models.ForeignKey(FollowUpPlan, null=True, blank=True,
@@ -131,6 +131,14 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def what_to_bring(self) -> str:
+        """The standard list for the appointment's kind plus the receiver's additions, in
+        the reader's language (so it is worked out when shown, not stored)."""
+        from clinics.referrals.rules import what_to_bring
+
+        return what_to_bring(self.appointment_kind, self.bring) if self.appointment_kind else ""
 
     @property
     def is_green_channel(self) -> bool:

@@ -58,7 +58,7 @@ def referral_dict(r: Referral) -> dict:
         "answer_due_at": r.answer_due_at, "escalated_at": r.escalated_at,
         "appointment": None if not r.appointment_kind else {
             "kind": r.appointment_kind, "at": r.appointment_at, "ward": r.ward,
-            "location": r.location, "bring": r.bring},
+            "location": r.location, "bring": r.what_to_bring},
         "decline_reason": r.decline_reason, "cancel_reason": r.cancel_reason,
         "created_at": r.created_at, "requested_at": r.requested_at,
         "accepted_at": r.accepted_at, "arrived_at": r.arrived_at, "closed_at": r.closed_at,

@@ -91,6 +91,6 @@ def tell_patient_accepted(referral_id: str) -> str:
         dedupe_key=f"referral.accepted:{referral.pk}",
         title=_("Your referral was accepted"),
         body=_("%(place)s, %(when)s. Please bring: %(bring)s.")
-        % {"place": place, "when": when, "bring": referral.bring},
+        % {"place": place, "when": when, "bring": referral.what_to_bring},
         data={"referral_id": str(referral.pk), "url": f"/referrals/{referral.pk}/"})
     return "sent" if sent else "already sent"

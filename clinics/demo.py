@@ -89,6 +89,9 @@ def seed(password: str | None = None) -> tuple[bool, str]:
     from clinics.followups.demo import seed_followups
 
     seed_followups()
+    from clinics.referrals.demo import seed_referrals
+
+    seed_referrals()
     return created_now, password
 
 

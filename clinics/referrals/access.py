@@ -1,5 +1,7 @@
 """Who sees which referral; everyone else gets 404 (its existence does not leak).
 
+The receiving side sees a referral once it is sent (consent recorded), not its draft.
+
 - the sending institution's doctors and coordinator;
 - the receiving side: the addressed doctor, else the addressed department's doctors, else
   (a referral to a whole centre) the receiving institution's doctors; whoever accepted it;
@@ -19,6 +21,10 @@ from clinics.access import patient_of, staff_of
 from clinics.models import Role, Staff, Urgency
 from clinics.referrals.models import OPEN_STATUSES, Referral, ReferralStatus
 
+# A draft is not sent (consent sends it): the receiving side never sees one, nor a draft
+# that was cancelled before it was sent.
+SENT = Q(requested_at__isnull=False)
+
 
 def receiving_clinician_q(staff: Staff) -> Q:
     """Referrals addressed to ``staff`` as a doctor of the receiving institution."""
@@ -28,7 +34,7 @@ def receiving_clinician_q(staff: Staff) -> Q:
         addressed |= at_institution & Q(to_doctor__isnull=True,
                                         to_department=staff.department_id)
     addressed |= at_institution & Q(to_doctor__isnull=True, to_department__isnull=True)
-    return addressed
+    return addressed & SENT
 
 
 def visible_referrals(user) -> QuerySet[Referral]:
@@ -41,7 +47,7 @@ def visible_referrals(user) -> QuerySet[Referral]:
     if staff is not None:
         sent = Q(from_institution=staff.institution_id)
         if staff.role == Role.COORDINATOR:
-            return qs.filter(sent | Q(to_institution=staff.institution_id))
+            return qs.filter(sent | (Q(to_institution=staff.institution_id) & SENT))
         if staff.is_doctor:
             return qs.filter(sent | receiving_clinician_q(staff))
         return qs.none()
@@ -53,7 +59,8 @@ def visible_referrals(user) -> QuerySet[Referral]:
 
 def is_receiver(staff: Staff | None, referral: Referral) -> bool:
     """May ``staff`` answer for the receiving side (accept, decline, arrive, complete)?"""
-    if staff is None or staff.institution_id != referral.to_institution_id:
+    if (staff is None or staff.institution_id != referral.to_institution_id
+            or referral.requested_at is None):
         return False
     if staff.role == Role.COORDINATOR:
         return True
@@ -71,6 +78,8 @@ def study_grant_referrals(staff: Staff) -> QuerySet[Referral]:
     """Referrals through which ``staff`` may read the linked consultation's shared studies:
     the receiving clinicians', while open and for STUDY_SHARE_GRACE_HOURS after closing
     (the consultation sharing rule). Coordinators do not read images."""
+    if not staff.is_doctor:
+        return Referral.objects.none()
     since = timezone.now() - timedelta(hours=settings.STUDY_SHARE_GRACE_HOURS)
     live = Q(status__in=OPEN_STATUSES) | Q(closed_at__gte=since)
     return Referral.objects.filter(live, receiving_clinician_q(staff),

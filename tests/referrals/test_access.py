@@ -39,6 +39,14 @@ def test_a_referral_to_a_named_doctor_is_not_seen_by_his_colleagues(world, up_at
     assert api_as(world.carol.user).get(f"/referrals/{referral.pk}").status_code == 200
 
 
+def test_the_receiving_side_does_not_see_a_draft(world, up_at, api_as):
+    draft = up_at("draft", to_doctor=world.sam)
+    for person in (world.sam, world.carol):
+        assert api_as(person.user).get(f"/referrals/{draft.pk}").status_code == 404
+    assert api_as(world.alice.user).get(f"/referrals/{draft.pk}").status_code == 200
+    assert api_as(world.pat.user).get(f"/referrals/{draft.pk}").status_code == 200
+
+
 def test_anonymous_callers_are_refused(world, up_at, client):
     referral = up_at("requested")
     assert client.get(f"/api/v1/referrals/{referral.pk}").status_code == 401

@@ -28,8 +28,13 @@ def _body(step):
     return {}
 
 
-def _check(response, referral, status, step):
+def _check(response, referral, status, step, unsent_hidden=False):
     target = STEP_TO[step]
+    if unsent_hidden and status in {"draft", "cancelled"}:
+        # the receiving side never saw this referral: it was not sent
+        assert response.status_code == 404, response.json()
+        assert Referral.objects.get(pk=referral.pk).status == status
+        return
     if target in TRANSITIONS[status]:
         assert response.status_code == 200, response.json()
         assert response.json()["status"] == target
@@ -45,9 +50,10 @@ def _check(response, referral, status, step):
 @pytest.mark.parametrize("step", list(STEP_TO))
 def test_each_step_of_an_upward_referral_from_each_state(world, up_at, api_as, status, step):
     referral = up_at(status)
-    actor = world.alice if step in {"consent", "cancel"} else world.sam
+    sending = step in {"consent", "cancel"}
+    actor = world.alice if sending else world.sam
     response = api_as(actor.user).post(f"/referrals/{referral.pk}/{step}", _body(step))
-    _check(response, referral, status, step)
+    _check(response, referral, status, step, unsent_hidden=not sending)
 
 
 @pytest.mark.parametrize("status", REACHABLE)
@@ -55,12 +61,13 @@ def test_each_step_of_an_upward_referral_from_each_state(world, up_at, api_as, s
 def test_each_step_of_a_downward_referral_from_each_state(world, down_at, api_as, status,
                                                           step):
     referral = down_at(status)
-    actor = world.sam if step in {"consent", "cancel"} else world.alice
+    sending = step in {"consent", "cancel"}
+    actor = world.sam if sending else world.alice
     body = _body(step)
     if step == "accept":
         body = {}  # the centre accepts; the patient then books online
     response = api_as(actor.user).post(f"/referrals/{referral.pk}/{step}", body)
-    _check(response, referral, status, step)
+    _check(response, referral, status, step, unsent_hidden=not sending)
 
 
 # Who may take each step of alice's upward referral to cardiology (sam's department).
@@ -77,13 +84,14 @@ VISIBLE = {"alice", "dora", "sam", "carol", "pat"}
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("step", list(ALLOWED))
 def test_each_actor_may_take_only_its_own_steps(world, up_at, api_as, actor, step):
-    """Outsiders get 404 (they may not know it exists); those who see it but may not
-    take the step get 403; the referral does not move."""
+    """Outsiders get 404 (they may not know it exists, and the receiving side does not see
+    a draft); those who see it but may not take the step get 403; nothing moves."""
     start = "draft" if step == "consent" else "requested"
     referral = up_at(start)
     response = api_as(getattr(world, actor).user).post(f"/referrals/{referral.pk}/{step}",
                                                        _body(step))
-    expected = ALLOWED[step].get(actor, 403 if actor in VISIBLE else 404)
+    visible = VISIBLE - ({"sam", "carol"} if start == "draft" else set())
+    expected = ALLOWED[step].get(actor, 403 if actor in visible else 404)
     assert response.status_code == expected, (actor, step, response.json())
     if expected != 200:
         assert Referral.objects.get(pk=referral.pk).status == start

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.live
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _login(browser, url, username, password):
-    context = browser.new_context(locale="zh-CN")
+def _login(browser, url, username, password, **context_options):
+    context = browser.new_context(locale="zh-CN", **context_options)
     page = context.new_page()
     page.goto(url + "/accounts/login/")
     page.fill("#id_username", username)
@@ -32,7 +32,7 @@ def _local(delta: dt.timedelta) -> str:
 
 
 def test_clinic_doctor_refers_up_specialist_accepts_patient_sees_the_appointment(
-        platform_server, browser):
+        platform_server, browser, tmp_path):
     url, password = platform_server.url, platform_server.password
 
     doctor = _login(browser, url, "clinic_doctor", password)
@@ -71,10 +71,16 @@ def test_clinic_doctor_refers_up_specialist_accepts_patient_sees_the_appointment
     specialist.wait_for_load_state()
     assert specialist.locator("#status").get_attribute("data-status") == "accepted"
 
-    patient = _login(browser, url, "patient", password)
+    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True}
+    patient = _login(browser, url, "patient", password, **phone)
     patient.goto(url + "/referrals/")
     mine = patient.locator(f"#mine li[data-referral='{referral_id}']")
     assert mine.get_attribute("data-status") == "accepted"
     assert mine.locator(".when").inner_text() == appointment.replace("T", " ")
     assert "心内科 3 诊室" in mine.locator(".where").inner_text()
     assert "身份证" in mine.locator(".bring").inner_text()
+    # Phone-friendly: nothing wider than a phone's screen, and the stylesheet is served.
+    assert patient.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert patient.evaluate(
+        "getComputedStyle(document.querySelector('ul.referrals')).listStyleType") == "none"
+    patient.screenshot(path=str(tmp_path / "patient-referrals.png"), full_page=True)

@@ -37,7 +37,7 @@ def test_downward_acceptance_creates_the_plan_and_the_patient_books(world, down_
     assert visit.plan == plan and visit.status == VisitStatus.BOOKED
 
 
-def test_the_centres_doctor_sees_the_new_plan_on_her_desk(world, down_at, client):
+def test_the_centres_doctor_sees_the_new_plan_in_her_referrals(world, down_at, client):
     down_at("accepted")
     client.force_login(world.alice.user)
     page = client.get("/referrals/").content.decode()

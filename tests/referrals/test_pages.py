@@ -110,3 +110,22 @@ def test_templates_have_no_inline_script_or_style_for_a_strict_csp():
         text = template.read_text()
         assert "<script" not in text and "style=" not in text, template
         assert not re.search(r"\son[a-z]+=", text), template
+
+
+def test_hostile_page_input_is_refused_without_a_500(world, up_at, client):
+    client.force_login(world.alice.user)
+    response = client.post("/referrals/new/", {
+        "patient": world.pat.pk, "to_institution": world.hospital.pk,
+        "to_department": world.cardiology.pk, "urgency": "urgent",
+        "reason": "chest\x00pain", "summary": "x" * 20001})
+    assert response.status_code == 200 and not Referral.objects.exists()
+    assert client.post("/referrals/new/", {"patient": "1 OR 1=1"}).status_code == 200
+    referral = up_at("draft")
+    assert client.post(f"/referrals/{referral.pk}/do/explode/").status_code == 404
+    assert client.get("/referrals/not-a-uuid/").status_code == 404
+    response = client.post(f"/referrals/{referral.pk}/do/consent/", {
+        "signed_by": "P\x00", "relation": "self", "method": "written",
+        "signed_at": "yesterday"})
+    assert response.status_code == 302
+    assert Referral.objects.get(pk=referral.pk).status == "draft"
+    assert client.get(f"/referrals/{referral.pk}/do/cancel/").status_code == 405

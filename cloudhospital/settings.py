@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "clinics",
     "clinics.consultations",
     "clinics.followups",
+    "clinics.referrals",
     "imaging",
     "signaling",
 ]
@@ -140,6 +141,10 @@ FOLLOWUP_JOB_BACKOFF_SECONDS = envint("FOLLOWUP_JOB_BACKOFF_SECONDS", 30)
 FOLLOWUP_JOB_LEASE_SECONDS = envint("FOLLOWUP_JOB_LEASE_SECONDS", 900)
 FOLLOWUP_SMS_BACKEND = envstr("FOLLOWUP_SMS_BACKEND", "clinics.followups.notify.LocalSmsBackend")
 
+# Two-way referral: an urgent upward referral (green channel, 绿色通道) unanswered this
+# many hours is escalated to the receiving institution's coordinator (clinics/referrals).
+REFERRAL_URGENT_ANSWER_HOURS = envint("REFERRAL_URGENT_ANSWER_HOURS", 2)
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -164,7 +169,8 @@ if TRUSTED_PROXIES:
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale",
+                BASE_DIR / "clinics" / "referrals" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"  # what people see; storage is UTC (USE_TZ)
 USE_TZ = True

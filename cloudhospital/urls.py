@@ -17,6 +17,7 @@ urlpatterns = [
     path("admin/login/", ThrottledAdminLoginView.as_view(), name="admin_login"),
     path("admin/", admin.site.urls),
     path("followups/", include("clinics.followups.urls")),
+    path("referrals/", include("clinics.referrals.urls")),
     path("", include("imaging.urls")),
     path("", include("signaling.urls")),
     path("", include("clinics.consultations.urls")),

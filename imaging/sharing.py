@@ -4,6 +4,9 @@
 - Attaching it to a consultation grants the consultation's specialist read access while
   the consultation is open and for STUDY_SHARE_GRACE_HOURS after it closes; nobody else
   (not the specialist's colleagues, not a specialist of another consultation).
+- A referral made from that consultation carries its studies on to the referral's
+  receiving doctors, on the same terms: while the referral is open and for the grace
+  period after it closes (``clinics.referrals.access.study_grant_referrals``).
 - Outside the consultation only a de-identified copy travels (``deid`` / ``share_copy``).
 
 Every failure to find answers "not found", so a study's existence does not leak.
@@ -23,6 +26,7 @@ from clinics.access import staff_of
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import OPEN_STATUSES, Consultation
 from clinics.models import Institution, Role
+from clinics.referrals.access import study_grant_referrals
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 from imaging import deid, ingest, store
@@ -44,7 +48,8 @@ def visible_studies(user) -> QuerySet[Study]:
     if staff is None:
         return qs.none()
     shared = StudyShare.objects.filter(
-        active_grant_q("consultation__"), consultation__specialist=staff).values("study_id")
+        Q(active_grant_q("consultation__"), consultation__specialist=staff)
+        | Q(consultation__referrals__in=study_grant_referrals(staff))).values("study_id")
     return qs.filter(Q(institution=staff.institution_id) | Q(pk__in=shared))
 
 

@@ -14,6 +14,8 @@ from cloudhospital.core import events
 PAYLOADS = [
     (events.ConsultationStatus(consultation="c-1", status="scheduled"),
      {"type": "consultation.status", "consultation": "c-1", "status": "scheduled"}),
+    (events.ReferralStatus(referral="r-1", status="requested"),
+     {"type": "referral.status", "referral": "r-1", "status": "requested"}),
     (events.FollowupsPosition(visit_id=3, position=2, expected_wait_minutes=15),
      {"type": "followups.position", "visit_id": 3, "position": 2,
       "expected_wait_minutes": 15}),

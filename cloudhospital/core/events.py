@@ -45,6 +45,16 @@ class ConsultationStatus(Event):
     status: str
 
 
+# --- referrals ---------------------------------------------------------------------------
+
+class ReferralStatus(Event):
+    """A referral moved; sent to the user group of each person on it."""
+
+    type: Literal["referral.status"] = "referral.status"
+    referral: str
+    status: str
+
+
 # --- follow-up waiting room and notifications --------------------------------------------
 
 class FollowupsPosition(Event):

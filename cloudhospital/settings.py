@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "cloudhospital.core",
     "clinics",
     "clinics.followups",
+    "clinics.prescriptions",
     "imaging",
     "signaling",
 ]
@@ -130,6 +131,16 @@ FOLLOWUP_JOB_BACKOFF_SECONDS = envint("FOLLOWUP_JOB_BACKOFF_SECONDS", 30)
 FOLLOWUP_JOB_LEASE_SECONDS = envint("FOLLOWUP_JOB_LEASE_SECONDS", 900)
 FOLLOWUP_SMS_BACKEND = envstr("FOLLOWUP_SMS_BACKEND", "clinics.followups.notify.LocalSmsBackend")
 
+# Online prescription renewal (clinics/prescriptions/rules.py cites where each comes from).
+PRESCRIPTION_MAX_DAYS = envint("PRESCRIPTION_MAX_DAYS", 28)
+PRESCRIPTION_LONG_TERM_MAX_DAYS = envint("PRESCRIPTION_LONG_TERM_MAX_DAYS", 84)
+PRESCRIPTION_MAX_ITEMS = envint("PRESCRIPTION_MAX_ITEMS", 5)
+PRESCRIPTION_GUARDIAN_AGE = envint("PRESCRIPTION_GUARDIAN_AGE", 6)
+PRESCRIPTION_VISIT_WINDOW_HOURS = envint("PRESCRIPTION_VISIT_WINDOW_HOURS", 24)
+PRESCRIPTION_REFILL_REMINDER_DAYS = envint("PRESCRIPTION_REFILL_REMINDER_DAYS", 3)
+# Where the QR code on a printed prescription points when no request gives the host.
+PRESCRIPTION_PUBLIC_URL = envstr("PRESCRIPTION_PUBLIC_URL", "http://127.0.0.1:8000")
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -146,7 +157,8 @@ LOGIN_FAILURE_WINDOW_SECONDS = envint("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale"]
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale",
+                BASE_DIR / "clinics" / "prescriptions" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"  # what people see; storage is UTC (USE_TZ)
 USE_TZ = True

@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("followups/", include("clinics.followups.urls")),
+    path("prescriptions/", include("clinics.prescriptions.urls")),
     path("", include("imaging.urls")),
     path("", include("signaling.urls")),
     path("", include("clinics.urls")),

@@ -5,7 +5,6 @@ invalid_input for shapes); 409 invalid_transition with the current status; 404 f
 the caller may not see.
 """
 
-from __future__ import annotations
 
 import datetime as dt
 import uuid
@@ -14,13 +13,14 @@ from typing import Annotated
 
 from django.db.models import Q
 from django.http import HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import Field, StringConstraints
 
 from clinics.prescriptions import access, actions, documents
-from clinics.prescriptions.models import Drug, Prescription
+from clinics.prescriptions.models import Drug, Prescription, RxStatus
 from clinics.schemas import ErrorOut
+from cloudhospital.core.errors import InvalidInput
 from cloudhospital.security import audit
 
 router = Router(tags=["prescriptions"])
@@ -188,9 +188,11 @@ def prescription_dict(rx: Prescription, request=None) -> dict:
 
 
 @router.get("/drugs", response=_ok(list[DrugOut]))
-def drugs(request, q: Annotated[str, StringConstraints(max_length=50)] = ""):
+def drugs(request, q: str = ""):
     """Catalogue search by code or generic name (restricted drugs are listed, flagged)."""
-    q = q.replace("\x00", "").strip()
+    if len(q) > 50 or "\x00" in q:
+        raise InvalidInput("the search is at most 50 characters, without NUL", field="q")
+    q = q.strip()
     qs = Drug.objects.filter(active=True)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__iexact=q))
@@ -198,9 +200,10 @@ def drugs(request, q: Annotated[str, StringConstraints(max_length=50)] = ""):
 
 
 @router.get("/prescriptions", response=_ok(list[PrescriptionOut]))
-def list_prescriptions(request, status: Annotated[str, StringConstraints(
-        max_length=20)] | None = Query(None)):
+def list_prescriptions(request, status: str = ""):
     qs = access.visible_prescriptions(request.user)
+    if status not in ("", *RxStatus.values):
+        raise InvalidInput("unknown status", field="status")
     if status:
         qs = qs.filter(status=status)
     items = [prescription_dict(rx, request) for rx in qs[:200]]

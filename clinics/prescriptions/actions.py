@@ -8,6 +8,7 @@ every prescription is written and signed by a doctor (no job drafts or renews on
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -77,6 +78,8 @@ def _lock(rx: Prescription, to: str) -> Prescription:
 
 
 def drug_by_code(code: str) -> Drug:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,32}", code or ""):
+        raise InvalidInput(_("Unknown drug code."), field="drug_code")
     drug = Drug.objects.filter(code=code, active=True).first()
     if drug is None:
         raise InvalidInput(_("Unknown drug code %(code)s.") % {"code": code[:32]},

@@ -112,16 +112,14 @@ def _item_rows(data) -> list[dict]:
 
 
 def _items(rows) -> list:
-    from clinics.prescriptions.models import Drug
-
     items = []
     for row in rows:
         if not row["drug_code"]:
             continue
-        drug = Drug.objects.filter(code=row["drug_code"].replace("\x00", "")).first()
+        drug = actions.drug_by_code(row["drug_code"])
         items.append(actions.make_item(
-            row["drug_code"].replace("\x00", ""), row["dose"] or "0",
-            row["unit"] or (drug.unit if drug else ""), row["frequency"], row["route"],
+            row["drug_code"], row["dose"] or "0",
+            row["unit"] or drug.unit, row["frequency"], row["route"],
             _int(row["days"]) or 0, _int(row["quantity"]) or 0))
     return items
 

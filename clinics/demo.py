@@ -89,6 +89,9 @@ def seed(password: str | None = None) -> tuple[bool, str]:
     from clinics.followups.demo import seed_followups
 
     seed_followups()
+    from clinics.prescriptions.demo import seed_prescriptions
+
+    seed_prescriptions(password)
     return created_now, password
 
 

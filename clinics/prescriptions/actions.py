@@ -342,9 +342,9 @@ def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
 def decline_renewal(user, request_id: int, *, reason: str, request=None) -> RenewalRequest:
     """The plan's doctor declines a renewal request (e.g. the patient must be seen)."""
     doctor = _doctor(user)
-    reason = clean_text(reason, "reason", required=True)
     with transaction.atomic():
         req = get_request(user, request_id, request=request)
+        reason = clean_text(reason, "reason", required=True)
         req = RenewalRequest.objects.select_for_update().get(pk=req.pk)
         rules.answers_request_by_plan_doctor(doctor, req.plan)
         if req.status != RenewalStatus.WAITING:

@@ -30,6 +30,8 @@ def test_the_pdf_carries_patient_drugs_doctor_pharmacist_and_the_verify_url(worl
                      world.alice.licence_number, "审核药师：Phil",
                      f"http://testserver/prescriptions/verify/{done.verify_code}/"):
         assert expected in text, expected
+    content = PdfReader(io.BytesIO(response.content)).pages[0].get_contents().get_data()
+    assert content.count(b" re") > 100  # the QR code's dark modules, drawn as squares
 
 
 def test_the_verify_page_says_genuine_and_masks_the_patient(world, rx, client):
@@ -51,7 +53,7 @@ def test_the_verify_page_shows_tampering(world, rx, client):
     assert 'data-valid="false"' in html
 
 
-@pytest.mark.parametrize("code", ["nope", "x" * 300, "%00"])
+@pytest.mark.parametrize("code", ["nope", "x" * 300, "%00", "a%00b", "%E4%B8%AD"])
 def test_an_unknown_verify_code_is_404(world, rx, client, code):
     assert client.get(f"/prescriptions/verify/{code}/").status_code == 404
 

@@ -50,8 +50,13 @@ def test_hostile_form_input_is_refused_not_a_500(client, world, rx):
         response = client.post(f"/prescriptions/new/?visit={rx.visit.pk}", bad)
         assert response.status_code == 422
     for url in ("/prescriptions/new/?visit=abc", "/prescriptions/new/?visit=99999999999999999999",
-                "/prescriptions/new/", "/prescriptions/00000000-0000-0000-0000-000000000000/"):
+                "/prescriptions/new/", "/prescriptions/00000000-0000-0000-0000-000000000000/",
+                "/prescriptions/new/?renewal=%00"):
         assert client.get(url).status_code == 404
+    for url in ("/prescriptions/renewals/99999999999999999999/decline/",
+                "/prescriptions/renewals/12/decline/",
+                "/prescriptions/00000000-0000-0000-0000-000000000000/do/sign/"):
+        assert client.post(url, {"reason": "x\x00"}).status_code == 404
     assert not Prescription.objects.exists()
 
 
@@ -67,7 +72,9 @@ def test_the_doctor_answers_a_renewal_request_from_her_page(client, world, rx):
 
 def test_the_follow_up_desk_links_to_prescribing(client, world, rx):
     client.force_login(world.alice.user)
-    assert 'href="/prescriptions/"' in client.get("/followups/desk/").content.decode()
+    desk = client.get("/followups/desk/").content.decode()
+    assert 'href="/prescriptions/"' in desk
+    assert f'href="/prescriptions/new/?visit={rx.visit.pk}"' in desk
 
 
 def test_the_pharmacist_queue_is_urgent_first_then_oldest(client, world, rx):

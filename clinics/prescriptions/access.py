@@ -5,6 +5,7 @@ and the prescribing institution's pharmacists (once signed). Everyone else gets 
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from clinics.access import patient_of, staff_of
 from clinics.followups.models import Visit
@@ -59,7 +60,7 @@ def get_prescription(user, prescription_id, *, request=None, audit_read: bool = 
     """A prescription the user may see, its read audited; 404 otherwise (no leak)."""
     found = visible_prescriptions(user).filter(pk=prescription_id).first()
     if found is None:
-        raise NotFound("no such prescription")
+        raise NotFound(_("No such prescription."))
     if audit_read:
         audit.record(user, action, found, request=request)
     return found
@@ -68,6 +69,6 @@ def get_prescription(user, prescription_id, *, request=None, audit_read: bool = 
 def get_request(user, request_id, *, request=None) -> RenewalRequest:
     found = visible_requests(user).filter(pk=request_id).first()
     if found is None:
-        raise NotFound("no such renewal request")
+        raise NotFound(_("No such renewal request."))
     audit.record(user, "prescription.renewal_request.read", found, request=request)
     return found

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,7 +315,7 @@ def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
     request waits on the doctor's desk. It never creates a prescription by itself."""
     patient = patient_of(user)
     if patient is None or rx.patient_id != patient.pk:
-        raise NotFound("no such prescription")
+        raise NotFound(_("No such prescription."))
     note = clean_text(note, "note")
     with transaction.atomic():
         locked = Prescription.objects.select_for_update().get(pk=rx.pk)
@@ -326,9 +326,14 @@ def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
                                          status=RenewalStatus.WAITING).exists():
             raise InvalidTransition(_("A renewal request is already waiting."),
                                     status=locked.status)
-        req = RenewalRequest.objects.create(patient=patient, plan=locked.plan,
-                                            prescription=locked, note=note,
-                                            created_at=now or timezone.now())
+        try:
+            with transaction.atomic():
+                req = RenewalRequest.objects.create(patient=patient, plan=locked.plan,
+                                                    prescription=locked, note=note,
+                                                    created_at=now or timezone.now())
+        except IntegrityError as exc:  # a concurrent request won the unique constraint
+            raise InvalidTransition(_("A renewal request is already waiting."),
+                                    status=locked.status) from exc
         notify.notify(locked.plan.doctor.user, kind="renewal_request",
                       dedupe_key=f"rx-renewal:{req.pk}",
                       title=_("Renewal request from %(patient)s") % {"patient": patient.name},

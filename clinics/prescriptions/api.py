@@ -13,6 +13,7 @@ from typing import Annotated
 
 from django.db.models import Q
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja import Status as HttpStatus
 from pydantic import Field, StringConstraints
@@ -191,7 +192,7 @@ def prescription_dict(rx: Prescription, request=None) -> dict:
 def drugs(request, q: str = ""):
     """Catalogue search by code or generic name (restricted drugs are listed, flagged)."""
     if len(q) > 50 or "\x00" in q:
-        raise InvalidInput("the search is at most 50 characters, without NUL", field="q")
+        raise InvalidInput(_("Search with at most 50 characters."), field="q")
     q = q.strip()
     qs = Drug.objects.filter(active=True)
     if q:
@@ -203,7 +204,7 @@ def drugs(request, q: str = ""):
 def list_prescriptions(request, status: str = ""):
     qs = access.visible_prescriptions(request.user)
     if status not in ("", *RxStatus.values):
-        raise InvalidInput("unknown status", field="status")
+        raise InvalidInput(_("Unknown status."), field="status")
     if status:
         qs = qs.filter(status=status)
     items = [prescription_dict(rx, request) for rx in qs[:200]]

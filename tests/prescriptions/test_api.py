@@ -155,3 +155,16 @@ def test_hostile_reasons_are_4xx(world, rx, api_as, as_alice):
 def test_anonymous_callers_are_401(world, rx, api_as):
     assert api_as(None).get("/prescriptions").status_code == 401
     assert api_as(None).get("/drugs").status_code == 401
+
+
+def test_refusals_are_in_chinese_by_default_and_english_on_request(world, rx, as_alice):
+    from django.core.management import call_command
+    from django.utils.translation import trans_real
+
+    call_command("compilemessages_py", verbosity=0)
+    trans_real._translations.clear()
+    chinese = _create(as_alice, world, rx, api_item("DIAZ25", dose="2.5")).json()
+    assert "不得在线开具" in chinese["message"] and "精神药品" in chinese["message"]
+    as_alice.client.cookies["django_language"] = "en"  # what the language switch sets
+    english = _create(as_alice, world, rx, api_item("DIAZ25", dose="2.5")).json()
+    assert "may not be prescribed online" in english["message"]

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clinics', '0002_alter_staff_role'),
+        ('clinics', '0001_initial'),
         ('followups', '0002_sms_only_notifications'),
     ]
 

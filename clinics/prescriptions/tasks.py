@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from clinics.followups import notify
 from clinics.followups.jobs import job
 from clinics.followups.schedules import LOCAL
-from clinics.prescriptions.models import VALID_STATUSES, Prescription
+from clinics.prescriptions.models import VALID_STATUSES, Prescription, RenewalStatus
 
 
 def refill_reminder_at(rx: Prescription) -> dt.datetime:
@@ -42,8 +42,10 @@ def send_refill_reminder(prescription_id: str, supply_end: str) -> str:
     if (rx is None or rx.status not in VALID_STATUSES or rx.supply_end is None
             or rx.supply_end.isoformat() != supply_end):
         return "skipped"
-    if rx.renewal_requests.exists() or Prescription.objects.filter(
-            plan=rx.plan_id, created_at__gt=rx.created_at, status__in=VALID_STATUSES).exists():
+    asked = rx.renewal_requests.exclude(status=RenewalStatus.DECLINED).exists()
+    newer = Prescription.objects.filter(plan=rx.plan_id, created_at__gt=rx.created_at,
+                                        status__in=VALID_STATUSES).exists()
+    if asked or newer:
         return "renewed"
     sent = notify.notify(
         rx.patient.user, kind="refill_reminder", patient=rx.patient, sms=True,

@@ -45,6 +45,13 @@ def test_the_refill_reminder_is_delivered_once(world, rx):
     assert SmsMessage.objects.filter(dedupe_key=note.dedupe_key).count() == 1
 
 
+def test_a_declined_renewal_request_does_not_silence_the_reminder(world, rx):
+    done = approved(world, rx)
+    req = actions.request_renewal(world.pat.user, done)
+    actions.decline_renewal(world.alice.user, req.pk, reason="请来门诊")
+    assert tasks.send_refill_reminder.call(str(done.pk), done.supply_end.isoformat()) == "sent"
+
+
 def test_no_reminder_for_a_revoked_or_renewed_prescription(world, rx):
     done = approved(world, rx)
     args = (str(done.pk), done.supply_end.isoformat())

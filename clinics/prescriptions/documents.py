@@ -46,6 +46,18 @@ def verify_url(rx: Prescription, request=None) -> str:
     return settings.PRESCRIPTION_PUBLIC_URL.rstrip("/") + path
 
 
+def wrap(value: str, size: float, width: float) -> list[str]:
+    """Break text into lines of at most ``width`` points, character by character (Chinese
+    has no spaces to break at)."""
+    lines, line = [], ""
+    for char in value.replace("\n", " "):
+        if line and pdfmetrics.stringWidth(line + char, FONT, size) > width:
+            lines.append(line)
+            line = ""
+        line += char
+    return [*lines, line] if line else lines
+
+
 def _local(value, fmt="%Y-%m-%d %H:%M") -> str:
     return timezone.localtime(value).strftime(fmt) if value else ""
 
@@ -107,9 +119,11 @@ def render_pdf(rx: Prescription, url: str) -> bytes:
                                 f"{ROUTE_ZH.get(item.route, item.route)}  "
                                 f"{FREQUENCY_ZH.get(item.frequency, item.frequency)}  "
                                 f"共{item.days}天", 9)
-    if rx.note:
-        y -= 7 * mm
-        text(left + 8 * mm, y, f"备注：{rx.note[:60]}", 9)
+    if rx.note:  # wrapped; at most four lines fit above the 后记
+        lines = wrap(f"备注：{rx.note}", 9, right - left - 8 * mm)
+        for n, line in enumerate(lines[:4]):
+            y -= (7 if n == 0 else 4.5) * mm
+            text(left + 8 * mm, y, line + ("…" if n == 3 and len(lines) > 4 else ""), 9)
     # 后记
     y = 62 * mm
     pdf.line(left, y + 5 * mm, right, y + 5 * mm)

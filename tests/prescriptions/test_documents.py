@@ -53,6 +53,18 @@ def test_the_verify_page_shows_tampering(world, rx, client):
     assert 'data-valid="false"' in html
 
 
+def test_a_long_note_wraps_instead_of_running_off_the_page(world, rx):
+    from clinics.prescriptions.documents import render_pdf
+
+    done = approved(world, rx, note="晨起空腹服用，每日监测血压并记录。" * 4)
+    text = _text(render_pdf(done, "http://127.0.0.1/v/"))
+    lines = text.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("备注："))
+    wrapped = lines[start:start + 4]
+    assert len([line for line in wrapped if "医师" not in line]) >= 2
+    assert done.note in "".join(wrapped).replace("备注：", "", 1).replace(" ", "")
+
+
 @pytest.mark.parametrize("code", ["nope", "x" * 300, "%00", "a%00b", "%E4%B8%AD"])
 def test_an_unknown_verify_code_is_404(world, rx, client, code):
     assert client.get(f"/prescriptions/verify/{code}/").status_code == 404

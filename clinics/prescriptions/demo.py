@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -52,18 +53,27 @@ def seed_catalogue() -> int:
     return created
 
 
-def seed_prescriptions(password: str) -> dict:
-    from clinics.demo import _staff
+def _pharmacist(password: str, institution) -> Staff:
+    """The demo pharmacist account (password as the other demo accounts)."""
+    username, name, title, licence = PHARMACIST
+    user, created = get_user_model().objects.get_or_create(username=username)
+    if created:
+        user.set_password(password)
+        user.save()
+    staff, _ = Staff.objects.get_or_create(user=user, defaults=dict(
+        institution=institution, role=Role.PHARMACIST, real_name=name, title=title,
+        licence_number=licence, licence_verified=True))
+    return staff
 
+
+def seed_prescriptions(password: str) -> dict:
     doctor = Staff.objects.filter(user__username="clinic_doctor").first()
     patient = Patient.objects.filter(user__username="patient").first()
     with transaction.atomic():
         seed_catalogue()
         if doctor is None or patient is None:
             return {}
-        username, name, title, licence = PHARMACIST
-        pharmacist = _staff(username, password, doctor.institution, Role.PHARMACIST, name,
-                            title=title, licence=licence)
+        pharmacist = _pharmacist(password, doctor.institution)
         plan = FollowUpPlan.objects.filter(patient=patient, condition="I10",
                                            status=PlanStatus.ACTIVE).first()
         if plan is None or Prescription.objects.filter(patient=patient).exists():

@@ -9,6 +9,7 @@ notify.notify's dedupe key, in the same transaction as the in-app row and the SM
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,14 +17,13 @@ from django.utils.translation import gettext as _
 
 from clinics.followups import notify
 from clinics.followups.jobs import job
-from clinics.followups.schedules import LOCAL
 from clinics.prescriptions.models import VALID_STATUSES, Prescription, RenewalStatus
 
 
 def refill_reminder_at(rx: Prescription) -> dt.datetime:
     """09:00 local time PRESCRIPTION_REFILL_REMINDER_DAYS before the supply's last day."""
     day = rx.supply_end - dt.timedelta(days=settings.PRESCRIPTION_REFILL_REMINDER_DAYS)
-    return dt.datetime.combine(day, dt.time(9, 0), tzinfo=LOCAL)
+    return dt.datetime.combine(day, dt.time(9, 0), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
 def schedule_refill_reminder(rx: Prescription) -> None:

@@ -319,7 +319,7 @@ def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
     note = clean_text(note, "note")
     with transaction.atomic():
         locked = Prescription.objects.select_for_update().get(pk=rx.pk)
-        if not locked.is_valid:
+        if not locked.is_valid or locked.is_superseded():
             raise InvalidTransition(_("Only a current prescription can be renewed."),
                                     status=locked.status)
         if RenewalRequest.objects.filter(prescription=locked,

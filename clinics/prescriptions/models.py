@@ -149,6 +149,11 @@ class Prescription(models.Model):
     def is_valid(self) -> bool:
         return self.status in VALID_STATUSES
 
+    def is_superseded(self) -> bool:
+        """A newer valid prescription under the same plan replaces this one."""
+        return Prescription.objects.filter(plan=self.plan_id, created_at__gt=self.created_at,
+                                           status__in=VALID_STATUSES).exists()
+
     @property
     def number(self) -> str:
         return self.id.hex[:12].upper()

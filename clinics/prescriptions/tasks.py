@@ -43,9 +43,7 @@ def send_refill_reminder(prescription_id: str, supply_end: str) -> str:
             or rx.supply_end.isoformat() != supply_end):
         return "skipped"
     asked = rx.renewal_requests.exclude(status=RenewalStatus.DECLINED).exists()
-    newer = Prescription.objects.filter(plan=rx.plan_id, created_at__gt=rx.created_at,
-                                        status__in=VALID_STATUSES).exists()
-    if asked or newer:
+    if asked or rx.is_superseded():
         return "renewed"
     sent = notify.notify(
         rx.patient.user, kind="refill_reminder", patient=rx.patient, sms=True,

@@ -89,8 +89,8 @@ def _pharmacist_home(request, pharmacist):
 
 def _patient_home(request, patient):
     """Current medicines with days of supply left, and the renewal requests waiting."""
-    current = list(access.visible_prescriptions(request.user).filter(
-        status__in=VALID_STATUSES).prefetch_related("items__drug"))
+    current = [rx for rx in access.visible_prescriptions(request.user).filter(
+        status__in=VALID_STATUSES).prefetch_related("items__drug") if not rx.is_superseded()]
     waiting = set(RenewalRequest.objects.filter(
         patient=patient, status=RenewalStatus.WAITING).values_list("prescription_id",
                                                                    flat=True))
@@ -161,8 +161,8 @@ def new(request):
     return render(request, "prescriptions/new.html", {
         "visit": visit, "renewal": renewal, "patient": context.patient,
         "plan": context.plan, "rows": rows, "error": error, "post": request.POST,
-        "frequencies": Frequency.choices, "routes": Route.choices,
-        "status": 422 if error else 200}, status=422 if error else 200)
+        "frequencies": Frequency.choices, "routes": Route.choices},
+        status=422 if error else 200)
 
 
 @login_required

@@ -144,10 +144,14 @@ def test_a_patient_asks_for_a_renewal_and_the_plan_doctor_answers_it(world, rx):
             world, rx, visit_id=None, renewal_request_id=req.pk))
 
 
-def test_only_a_valid_prescription_can_be_renewed(world, rx):
+def test_only_a_current_prescription_can_be_renewed(world, rx):
     signed = _signed(world, rx)
     with pytest.raises(InvalidTransition):
         actions.request_renewal(world.pat.user, signed)
+    older, newer = approved(world, rx), approved(world, rx)
+    with pytest.raises(InvalidTransition):  # replaced by a newer one under the same plan
+        actions.request_renewal(world.pat.user, older)
+    assert actions.request_renewal(world.pat.user, newer).prescription == newer
 
 
 def test_the_doctor_declines_a_renewal_with_a_reason(world, rx):

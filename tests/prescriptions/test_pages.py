@@ -106,6 +106,9 @@ def test_the_patient_sees_his_medicines_with_days_left_and_requests_renewal(clie
     assert "氨氯地平片" in html and 'class="days-left">28<' in html
     client.post(f"/prescriptions/{done.pk}/do/renew/", {"note": "请续方"})
     assert done.renewal_requests.get().note == "请续方"
+    newer = approved(world, rx)  # the renewal: the list shows only the current one
+    html = client.get("/prescriptions/").content.decode()
+    assert f'data-rx="{newer.pk}"' in html and f'data-rx="{done.pk}"' not in html
     client.force_login(world.quinn.user)
     assert "氨氯地平片" not in client.get("/prescriptions/").content.decode()
     assert client.get(f"/prescriptions/{done.pk}/").status_code == 404

@@ -302,9 +302,16 @@ def revoke(user, rx: Prescription, *, reason: str, request=None,
     reason = clean_text(reason, "reason", required=True)
     with transaction.atomic():
         locked = _lock(rx, RxStatus.REVOKED)
+        was_valid = locked.is_valid
         locked.status, locked.revoked_at = RxStatus.REVOKED, now or timezone.now()
         locked.revoke_reason = reason
         locked.save(update_fields=["status", "revoked_at", "revoke_reason", "updated_at"])
+        if was_valid:  # the patient was told it is ready: tell him it no longer is
+            notify.notify(locked.patient.user, kind="prescription_revoked",
+                          patient=locked.patient, sms=True,
+                          dedupe_key=f"rx-revoked:{locked.pk}",
+                          title=_("Your prescription was withdrawn by the doctor"),
+                          body=reason, data={"prescription_id": str(locked.pk)})
         audit.record(user, "prescription.revoke", locked, request=request)
     return locked
 

@@ -76,6 +76,10 @@ def test_the_doctor_revokes_before_dispensing_but_not_after(world, rx):
     revoked = actions.revoke(world.alice.user, ok, reason="改用其他药物")
     assert revoked.status == RxStatus.REVOKED and not revoked.is_valid
     assert revoked.revoke_reason == "改用其他药物"
+    from clinics.followups.models import Notification
+
+    told = Notification.objects.get(kind="prescription_revoked")
+    assert told.user == world.pat.user and told.body == "改用其他药物"
     second = approved(world, rx)
     dispensed = actions.dispense(rx.phil.user, second)
     with pytest.raises(InvalidTransition) as refused:

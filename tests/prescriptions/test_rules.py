@@ -168,3 +168,29 @@ def test_nothing_is_ever_prescribed_by_the_system(world, rx):
     actions.request_renewal(world.pat.user, first)
     run_ready_jobs(ignore_run_after=True)
     assert Prescription.objects.count() == 1
+
+
+def test_every_rule_cites_its_source():
+    from clinics.prescriptions import rules
+
+    checks = [rules.diagnosed_in_person, rules.in_follow_up_visit,
+              rules.answers_request_by_plan_doctor, rules.indicated_for_managed_condition,
+              rules.not_restricted, rules.supply_allowed, rules.guardian_for_young_child,
+              rules.at_most_five_items, rules.real_name_licensed_doctor,
+              rules.institution_pharmacist]
+    for check in checks:
+        assert "Source:" in check.__doc__, check.__name__
+
+
+def test_every_string_of_the_app_has_a_chinese_translation():
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    import clinics.prescriptions as app
+
+    po = Path(app.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    missing = [m.id for m in catalog if m.id and not m.string]
+    assert len(catalog) > 150 and not missing, missing

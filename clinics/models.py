@@ -64,6 +64,7 @@ class Role(models.TextChoices):
     CLINIC_DOCTOR = "clinic_doctor", _("Clinic doctor")
     SPECIALIST = "specialist", _("Specialist")
     COORDINATOR = "coordinator", _("Coordinator")
+    PHARMACIST = "pharmacist", _("Pharmacist")
 
 
 class Staff(models.Model):

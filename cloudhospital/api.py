@@ -127,6 +127,7 @@ def _register_routers() -> None:
     api.add_router("/", "clinics.consultations.api.router")
     api.add_router("/followups/", "clinics.followups.api.router")
     api.add_router("/referrals", "clinics.referrals.api.router")
+    api.add_router("/", "clinics.prescriptions.api.router")
     api.add_router("/", "signaling.api.router")
     api.add_router("/", "imaging.api.router")
 

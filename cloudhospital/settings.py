@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "clinics.consultations",
     "clinics.followups",
     "clinics.referrals",
+    "clinics.prescriptions",
     "imaging",
     "signaling",
 ]
@@ -144,6 +145,15 @@ FOLLOWUP_SMS_BACKEND = envstr("FOLLOWUP_SMS_BACKEND", "clinics.followups.notify.
 # Two-way referral: an urgent upward referral (green channel, 绿色通道) unanswered this
 # many hours is escalated to the receiving institution's coordinator (clinics/referrals).
 REFERRAL_URGENT_ANSWER_HOURS = envint("REFERRAL_URGENT_ANSWER_HOURS", 2)
+# Online prescription renewal (clinics/prescriptions/rules.py cites where each comes from).
+PRESCRIPTION_MAX_DAYS = envint("PRESCRIPTION_MAX_DAYS", 28)
+PRESCRIPTION_LONG_TERM_MAX_DAYS = envint("PRESCRIPTION_LONG_TERM_MAX_DAYS", 84)
+PRESCRIPTION_MAX_ITEMS = envint("PRESCRIPTION_MAX_ITEMS", 5)
+PRESCRIPTION_GUARDIAN_AGE = envint("PRESCRIPTION_GUARDIAN_AGE", 6)
+PRESCRIPTION_VISIT_WINDOW_HOURS = envint("PRESCRIPTION_VISIT_WINDOW_HOURS", 24)
+PRESCRIPTION_REFILL_REMINDER_DAYS = envint("PRESCRIPTION_REFILL_REMINDER_DAYS", 3)
+# Where the QR code on a printed prescription points when no request gives the host.
+PRESCRIPTION_PUBLIC_URL = envstr("PRESCRIPTION_PUBLIC_URL", "http://127.0.0.1:8000")
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -170,7 +180,8 @@ if TRUSTED_PROXIES:
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "clinics" / "followups" / "locale",
-                BASE_DIR / "clinics" / "referrals" / "locale"]
+                BASE_DIR / "clinics" / "referrals" / "locale",
+                BASE_DIR / "clinics" / "prescriptions" / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"  # what people see; storage is UTC (USE_TZ)
 USE_TZ = True

@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("clinics.followups.urls")),
     path("referrals/", include("clinics.referrals.urls")),
+    path("prescriptions/", include("clinics.prescriptions.urls")),
     path("", include("imaging.urls")),
     path("", include("signaling.urls")),
     path("", include("clinics.consultations.urls")),

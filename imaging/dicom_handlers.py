@@ -57,6 +57,7 @@ def handle_requested(event) -> None:
         connections.close_all()
         return
     assoc.cloudhospital_institution = institution
+    assoc.cloudhospital_quota = ingest.QuarantineQuota()  # rows per association
 
 
 def handle_ended(event) -> None:
@@ -79,7 +80,8 @@ def handle_store(event) -> Dataset | int:
     try:
         data = event.encoded_dataset(include_meta=True)
         outcome = ingest.ingest_instance(data, institution=institution, source=Source.DIMSE,
-                                         sender=assoc.requestor.ae_title.strip())
+                                         sender=assoc.requestor.ae_title.strip(),
+                                         quota=getattr(assoc, "cloudhospital_quota", None))
     except OSError as exc:
         log.exception("could not store an instance")
         return _status(STATUS_OUT_OF_RESOURCES, f"storage failed: {exc.strerror or exc}")

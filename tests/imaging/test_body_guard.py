@@ -100,3 +100,27 @@ async def test_reads_and_other_paths_pass_through(bearer):
 
     status, _, _ = await _call(scope, empty)
     assert status == 200
+
+
+async def test_a_logged_in_session_passes_to_the_view(world):
+    """The session cookie is enough for the guard; the upload view then decides (here:
+    CSRF, which a cookie-only request without a token fails)."""
+    from asgiref.sync import sync_to_async
+    from django.test import Client
+
+    client = Client()
+    await sync_to_async(client.force_login)(world.alice.user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    calls = 0
+
+    async def form():
+        nonlocal calls
+        calls += 1
+        if calls > 1:
+            await asyncio.Event().wait()
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    status, _, _ = await _call(_scope("/imaging/upload/", [(b"cookie", cookie), (
+        b"content-length", b"0")]), form)
+    assert status == 403  # past the guard: the view's CSRF check answered
+    assert calls >= 1

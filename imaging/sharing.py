@@ -20,7 +20,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinics.access import staff_of
-from clinics.consultations.access import visible_consultations
+from clinics.consultations.access import sent, visible_consultations
 from clinics.consultations.models import OPEN_STATUSES, Consultation
 from clinics.models import Institution, Role
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
@@ -44,7 +44,8 @@ def visible_studies(user) -> QuerySet[Study]:
     if staff is None:
         return qs.none()
     shared = StudyShare.objects.filter(
-        active_grant_q("consultation__"), consultation__specialist=staff).values("study_id")
+        active_grant_q("consultation__"), sent("consultation__"),  # a draft grants nothing
+        consultation__specialist=staff).values("study_id")
     return qs.filter(Q(institution=staff.institution_id) | Q(pk__in=shared))
 
 

@@ -209,9 +209,8 @@ def visit_room(user, object_id: str):
     """Room resolver for ``register_room_kind("visit", ...)`` (cloudhospital/core/rooms.py,
     see its contract): the patient and the visit's doctor may join once the doctor has
     called the patient in; staff who can see the visit but are not in it are refused."""
-    if not str(object_id).isdigit():
-        raise NotFound("no such visit")
-    visit = access.visible_visits(user).filter(pk=int(object_id)).first()
+    visit_id = access.visit_id_of(object_id)
+    visit = access.visible_visits(user).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound("no such visit")
     staff = staff_of(user)

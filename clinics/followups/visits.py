@@ -154,6 +154,7 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
     now = now or timezone.now()
     if all(getattr(readings, f) is None for f in ("systolic", "diastolic", "glucose")):
         raise InvalidInput("record at least the blood pressure or the glucose")
+    rules.check_readings(readings)
     with transaction.atomic():
         visit = (Visit.objects.select_for_update(of=("self",)).select_related("plan", "slot")
                  .filter(pk=visit_id, doctor=doctor).first())

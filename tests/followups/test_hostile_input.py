@@ -108,3 +108,23 @@ def test_the_booking_page_with_hostile_slot_ids_is_not_a_500(world, fu):
     for slot in (str(HUGE), "abc", "-1", "1\u0000", "²"):
         response = page.post("/followups/book/", {"slot_id": slot, "slot": slot})
         assert response.status_code < 500, (slot, response.status_code)
+
+
+@pytest.mark.parametrize("readings", [
+    {"systolic": str(HUGE)}, {"systolic": "5000"}, {"glucose": "NaN"}, {"glucose": "sNaN"},
+    {"glucose": "Infinity"}, {"weight": "1e400"}, {"glucose": "-1"}, {"heart_rate": "0"},
+    {"glucose": "abc"}, {"systolic": "120", "note": "a\u0000b"},
+])
+def test_the_desk_page_refuses_hostile_readings(world, waiting, readings):
+    page = Api(world.alice, session=True).client
+    response = page.post(f"/followups/desk/{waiting.pk}/complete/", readings)
+    assert response.status_code in (302, 400, 422), (readings, response.status_code)
+    assert Visit.objects.get(pk=waiting.pk).status != "completed"
+
+
+def test_the_desk_page_keeps_a_reading_with_more_decimals_than_stored(world, waiting):
+    page = Api(world.alice, session=True).client
+    response = page.post(f"/followups/desk/{waiting.pk}/complete/",
+                         {"systolic": "120", "diastolic": "80", "glucose": "5.55"})
+    assert response.status_code == 302
+    assert Visit.objects.get(pk=waiting.pk).status == "completed"

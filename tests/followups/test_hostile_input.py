@@ -128,3 +128,22 @@ def test_the_desk_page_keeps_a_reading_with_more_decimals_than_stored(world, wai
                          {"systolic": "120", "diastolic": "80", "glucose": "5.55"})
     assert response.status_code == 302
     assert Visit.objects.get(pk=waiting.pk).status == "completed"
+
+
+@pytest.mark.parametrize("extreme", [dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.UTC),
+                                     dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.UTC)])
+def test_pages_survive_a_slot_stored_at_an_extreme_time(world, fu, extreme):
+    """A row written by hand or by an older version must not take the pages down."""
+    from clinics.followups.models import Slot
+
+    visit = booking.book_slot(world.pat.user, fu.in_two_days.pk)
+    end = extreme + dt.timedelta(minutes=15)
+    Slot.objects.filter(pk=fu.in_two_days.pk).update(start=extreme, end=end)
+    Slot.objects.filter(pk=fu.tomorrow.pk).update(start=extreme + dt.timedelta(minutes=30),
+                                                  end=end + dt.timedelta(minutes=30))
+    Visit.objects.filter(pk=visit.pk).update(status="checked_in", checked_in_at=extreme)
+    for who, path in ((world.pat, "/followups/"), (world.alice, "/followups/desk/")):
+        response = Api(who, session=True).client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+    assert Api(world.pat).get("/followups/appointments").status_code == 200
+    assert Api(world.alice).get("/followups/queue").status_code == 200

@@ -201,3 +201,15 @@ def test_a_nul_in_a_report_is_422(world, consultation_at):
     response = Api(world.sam).put(f"/consultations/{consultation.pk}/report",
                                   {"findings": "f\x00", "opinion": "o"})
     assert response.status_code == 422
+
+
+@pytest.mark.parametrize("signed_at", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59Z",
+                                       "1900-01-01T00:00:00+08:00"])
+def test_consent_signed_at_an_absurd_time_is_422(world, consultation_at, signed_at):
+    consultation = consultation_at("draft")
+    response = Api(world.alice).post(f"/consultations/{consultation.pk}/consent", {
+        "signed_by": "Pat", "relation": "self", "signed_at": signed_at, "method": "written"})
+    assert response.status_code == 422, response.content
+    assert response.json()["field"] == "signed_at"
+    page = Api(world.alice, session=True).client
+    assert page.get(f"/consultations/{consultation.pk}/").status_code == 200

@@ -13,6 +13,7 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from clinics.consultations import actions
 from tests.conftest import Api
@@ -100,7 +101,7 @@ def _listed(world, who, consultation):
 def test_a_draft_not_yet_sent_is_seen_by_the_inviting_side_only(world, consultation_at, who):
     consultation = consultation_at("draft")
     actions.record_consent(world.alice.user, consultation, signed_by="Pat", relation="self",
-                           signed_at=__import__("django.utils.timezone").utils.timezone.now(),
+                           signed_at=timezone.now(),
                            method="written")
     user = user_of(world, who)
     may_see = who in INVITING_SIDE
@@ -164,7 +165,7 @@ def test_a_study_attached_to_an_unsent_draft_is_not_shared_with_the_specialist(
     StudyShare.objects.create(study=study, consultation=draft, shared_by=world.alice)
     assert not sharing.visible_studies(world.sam.user).filter(pk=study.pk).exists()
     actions.record_consent(world.alice.user, draft, signed_by="Pat", relation="self",
-                           signed_at=__import__("django.utils.timezone").utils.timezone.now(),
+                           signed_at=timezone.now(),
                            method="written")
     actions.submit_request(world.alice.user, draft)
     assert sharing.visible_studies(world.sam.user).filter(pk=study.pk).exists()

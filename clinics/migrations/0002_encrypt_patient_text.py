@@ -1,28 +1,13 @@
-"""Patient names, birth dates and diagnosis text encrypted at rest; the name's keyed index.
+"""Patient names, birth dates and diagnosis text become encrypted columns; the name index.
 
-Existing rows are encrypted in place, then every patient gets its ``name_hash`` and its
-prefix tokens (``clinics.patient_names``).
+The rows are encrypted by 0003 (PostgreSQL refuses schema changes after data changes in
+one transaction).
 """
 
 import cloudhospital.security.fields
 import django.db.models.deletion
 from django.db import migrations, models
 
-from cloudhospital.security.migration_ops import encrypt_columns
-
-
-def index_names(apps, schema_editor):
-    from clinics import patient_names
-
-    patient_model = apps.get_model("clinics", "Patient")
-    token_model = apps.get_model("clinics", "PatientNameToken")
-    for patient in patient_model._base_manager.all():
-        patient_model._base_manager.filter(pk=patient.pk).update(
-            name_hash=patient_names.name_hash(patient.name))
-        token_model.objects.filter(patient_id=patient.pk).delete()
-        token_model.objects.bulk_create(
-            token_model(patient_id=patient.pk, token=token)
-            for token in sorted(patient_names.name_tokens(patient.name)))
 
 
 class Migration(migrations.Migration):
@@ -63,7 +48,4 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('patient', 'token'), name='one_name_token_per_patient')],
             },
         ),
-        encrypt_columns("clinics", "Patient", "name", "date_of_birth"),
-        encrypt_columns("clinics", "Diagnosis", "name"),
-        migrations.RunPython(index_names, migrations.RunPython.noop),
     ]

@@ -1,9 +1,7 @@
-"""Free text about the patient encrypted at rest; existing rows encrypted in place."""
+"""Free text about the patient becomes encrypted columns (rows: 0003)."""
 
 import cloudhospital.security.fields
 from django.db import migrations
-
-from cloudhospital.security.migration_ops import encrypt_columns
 
 
 class Migration(migrations.Migration):
@@ -58,8 +56,4 @@ class Migration(migrations.Migration):
             name='recommendations',
             field=cloudhospital.security.fields.EncryptedTextField(verbose_name='recommendations'),
         ),
-        encrypt_columns("consultations", "Consultation", "reason", "clinical_question",
-                        "record_summary", "decline_reason", "cancel_reason"),
-        encrypt_columns("consultations", "Consent", "signed_by"),
-        encrypt_columns("consultations", "Report", "findings", "opinion", "recommendations"),
     ]

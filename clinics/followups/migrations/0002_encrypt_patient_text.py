@@ -1,9 +1,7 @@
-"""Free text about the patient encrypted at rest; existing rows encrypted in place."""
+"""Free text about the patient becomes encrypted columns (rows: 0003)."""
 
 import cloudhospital.security.fields
 from django.db import migrations
-
-from cloudhospital.security.migration_ops import encrypt_columns
 
 
 class Migration(migrations.Migration):
@@ -38,7 +36,4 @@ class Migration(migrations.Migration):
             name='note',
             field=cloudhospital.security.fields.EncryptedTextField(blank=True, verbose_name='note'),
         ),
-        encrypt_columns("followups", "Visit", "note"),
-        encrypt_columns("followups", "Notification", "title", "body", "data"),
-        encrypt_columns("followups", "SmsMessage", "body"),
     ]

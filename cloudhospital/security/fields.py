@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import FieldError
 from django.db import models
+from django.db.models.expressions import Combinable
 
 from cloudhospital.security import crypto
 
@@ -65,6 +66,9 @@ class EncryptedDateField(EncryptedTextField):
     """A ``datetime.date`` in Python (ages are computed in Python), an envelope at rest."""
 
     description = "Date encrypted at rest"
+    # What django-stubs' mypy plugin reads for the Python type of the attribute.
+    _pyi_private_set_type: dt.date | str | Combinable  # type: ignore[assignment]
+    _pyi_private_get_type: dt.date  # type: ignore[assignment]
 
     def from_plaintext(self, text: str) -> dt.date:
         return dt.date.fromisoformat(text)
@@ -94,6 +98,8 @@ class EncryptedJSONField(EncryptedTextField):
     """A JSON value (dict or list) in Python, an envelope at rest."""
 
     description = "JSON encrypted at rest"
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
 
     def from_plaintext(self, text: str) -> Any:
         return json.loads(text)

@@ -329,3 +329,18 @@ def test_the_migrations_encrypt_rows_written_in_clear_before_them():
 
     assert PatientNameToken.objects.filter(
         patient=patient, token=patient_names.prefix_token("欧阳")).exists()
+
+
+@pytest.mark.django_db
+def test_the_patient_search_page_finds_by_prefix_and_refuses_hostile_input(world, named,
+                                                                           client_for):
+    page = client_for(world.alice)
+    found = page.get("/patients/?" + urlencode({"name": "张三"})).content.decode()
+    assert "张三丰" in found and "张伟" not in found and "李四" not in found
+    exact = page.get("/patients/?" + urlencode({"name": "张三", "exact": "1"})).content.decode()
+    assert "张三丰" not in exact and "张三" in exact
+    assert "患者" in page.get("/patients/").content.decode()
+    for text in ("", "*", "a\x00b", "x" * 5000):
+        response = page.get("/patients/?" + urlencode({"name": text}))
+        assert 400 <= response.status_code < 500, text[:10]
+    assert client_for(world.pat.user).get("/patients/?name=%E5%BC%A0").status_code == 404

@@ -344,3 +344,13 @@ def test_the_patient_search_page_finds_by_prefix_and_refuses_hostile_input(world
         response = page.get("/patients/?" + urlencode({"name": text}))
         assert 400 <= response.status_code < 500, text[:10]
     assert client_for(world.pat.user).get("/patients/?name=%E5%BC%A0").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_patients_without_sorting_on_an_encrypted_column(world, named,
+                                                                          client_for):
+    admin = client_for(world.admin)
+    page = admin.get("/admin/clinics/patient/").content.decode()
+    assert "张三丰" in page
+    assert admin.get("/admin/clinics/patient/?o=1").status_code == 200
+    assert admin.get(f"/admin/clinics/patient/{named['张三'].pk}/change/").status_code == 200

@@ -126,4 +126,9 @@ class HostileInputMiddleware:
         if isinstance(exception, (OverflowError, DataError)):
             return _refuse(request, 422, "invalid_input",
                            "a value is out of range for this field")
+        from cloudhospital.security.crypto import DecryptionError
+
+        if isinstance(exception, DecryptionError):  # altered ciphertext: detected, no 500
+            return _refuse(request, 409, "record_unreadable",
+                           "a stored record failed its integrity check; tell the administrator")
         return None

@@ -10,9 +10,10 @@ import datetime as dt
 
 from django.db import transaction
 
+from clinics import patient_names
 from clinics.access import staff_of, visible_patients
 from clinics.idcard import validate_national_id
-from clinics.models import Patient, Role, Staff
+from clinics.models import Patient, PatientNameToken, Role, Staff
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
 from cloudhospital.security.crypto import lookup_hash
@@ -65,3 +66,31 @@ def find_patient_by_national_id(user, national_id: str, *, request=None) -> Pati
         raise NotFound("no such patient")
     audit.record(user, "patient.lookup", patient, request=request)
     return patient
+
+
+SEARCH_LIMIT = 200  # matches decrypted and sorted in Python per search, at most
+
+
+def search_patients_by_name(user, text: str | None, *, exact: bool = False,
+                            request=None) -> list[Patient]:
+    """The visible patients whose name starts with ``text`` (or is ``text``, ``exact``).
+
+    Names are encrypted: SQL matches keyed hashes only (``clinics.patient_names``), then
+    at most SEARCH_LIMIT matches are decrypted, checked (a prefix longer than the tokens
+    cover) and sorted by name in Python. The audit entry records the count, never the
+    searched text.
+    """
+    term = patient_names.search_term(text)
+    qs = visible_patients(user)
+    if exact:
+        qs = qs.filter(name_hash=patient_names.name_hash(term))
+    else:
+        holders = PatientNameToken.objects.filter(
+            token=patient_names.prefix_token(term)).values("patient_id")
+        qs = qs.filter(pk__in=holders)
+    found = [p for p in qs.order_by("pk")[:SEARCH_LIMIT]
+             if exact or patient_names.normalise(p.name).startswith(term)]
+    found.sort(key=lambda p: (patient_names.normalise(p.name), p.pk))
+    audit.record(user, "patient.search", object_type="clinics.patient", object_id="*",
+                 request=request, count=len(found), exact=exact)
+    return found

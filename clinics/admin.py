@@ -38,5 +38,14 @@ class StaffAdmin(admin.ModelAdmin):
 
 @admin.register(models.Patient)
 class PatientAdmin(AuditedReadsMixin, admin.ModelAdmin):
-    list_display = ["name", "sex", "date_of_birth", "home_institution"]
-    exclude = ["national_id_hash"]
+    # Name and birth date are encrypted: shown, never sorted by SQL (callables, not fields).
+    list_display = ["patient_name", "sex", "birth_date", "home_institution"]
+    exclude = ["national_id_hash", "name_hash"]
+
+    @admin.display(description=models.Patient._meta.get_field("name").verbose_name)
+    def patient_name(self, obj):
+        return obj.name
+
+    @admin.display(description=models.Patient._meta.get_field("date_of_birth").verbose_name)
+    def birth_date(self, obj):
+        return obj.date_of_birth

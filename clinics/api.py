@@ -46,7 +46,13 @@ def specialists(request, institution_id: int | None = None):
 
 
 @router.get("/patients", response=ok(list[PatientOut]))
-def list_patients(request, national_id: str | None = None):
+def list_patients(request, national_id: str | None = None, name: str | None = None,
+                  exact: bool = False):
+    """All visible patients; or one by national ID; or those whose name starts with
+    ``name`` (``exact=true``: whose name is ``name``), sorted by name."""
+    if name is not None:
+        return [patient_dict(p) for p in actions.search_patients_by_name(
+            request.user, name, exact=exact, request=request)]
     if national_id is not None:
         return [patient_dict(actions.find_patient_by_national_id(
             request.user, national_id, request=request))]

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from cloudhospital.security.fields import EncryptedTextField
+from clinics import patient_names
+from cloudhospital.security.fields import EncryptedDateField, EncryptedTextField
 
 
 class CareLevel(models.TextChoices):
@@ -106,15 +107,21 @@ class Sex(models.TextChoices):
 
 
 class Patient(models.Model):
-    """A patient; national ID and phone are encrypted, the ID is found by keyed hash."""
+    """A patient; everything that identifies them is encrypted at rest.
+
+    Found by keyed hashes only: the national ID (``national_id_hash``), the whole name
+    (``name_hash``) and name prefixes (``PatientNameToken``, kept in step by ``save``).
+    The birth date is an envelope too; ages are computed in Python.
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="patient")
     home_institution = models.ForeignKey(Institution, on_delete=models.PROTECT,
                                          related_name="patients")
-    name = models.CharField(_("name"), max_length=100)
+    name = EncryptedTextField(_("name"), max_length=100)
+    name_hash = models.CharField(max_length=64, db_index=True, editable=False, default="")
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    date_of_birth = models.DateField(_("date of birth"))
+    date_of_birth = EncryptedDateField(_("date of birth"))
     national_id = EncryptedTextField(_("national ID number"))
     national_id_hash = models.CharField(max_length=64, unique=True, editable=False)
     phone = EncryptedTextField(_("phone"), blank=True)
@@ -126,9 +133,38 @@ class Patient(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs) -> None:
+        """Keep the name's keyed hash and prefix tokens in step with the name."""
+        update_fields = kwargs.get("update_fields")
+        name_changes = update_fields is None or "name" in update_fields
+        if name_changes:
+            self.name_hash = patient_names.name_hash(self.name)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "name_hash"}
+        super().save(*args, **kwargs)
+        if name_changes:
+            self.name_tokens.all().delete()
+            PatientNameToken.objects.bulk_create(
+                PatientNameToken(patient=self, token=token)
+                for token in sorted(patient_names.name_tokens(self.name)))
+
     @property
     def masked_national_id(self) -> str:
         return self.national_id[:6] + "********" + self.national_id[-4:]
+
+
+class PatientNameToken(models.Model):
+    """One keyed prefix token of a patient's name (see ``clinics.patient_names``)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="name_tokens")
+    token = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["patient", "token"],
+                                               name="clinics_one_name_token_per_patient")]
+
+    def __str__(self) -> str:
+        return f"name token of patient {self.patient_id}"
 
 
 class Diagnosis(models.Model):
@@ -136,7 +172,7 @@ class Diagnosis(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="diagnoses")
     icd10 = models.CharField(_("ICD-10 code"), max_length=10)
-    name = models.CharField(_("diagnosis"), max_length=100)
+    name = EncryptedTextField(_("diagnosis"), max_length=100)
     diagnosed_on = models.DateField(_("diagnosed on"))
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
     in_person = models.BooleanField(_("diagnosed in person"), default=True)

@@ -5,4 +5,5 @@ from clinics import views
 app_name = "clinics"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("patients/", views.patient_search, name="patient_search"),
 ]

@@ -16,6 +16,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
 
 from cloudhospital.core.errors import DomainError
+from cloudhospital.security.crypto import DecryptionError
 from cloudhospital.security.tokens import user_for_api_token
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,15 @@ def on_auth_error(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return error(request, exc.status_code, "http_error", str(exc))
+
+
+@api.exception_handler(DecryptionError)
+def on_unreadable_record(request, exc):
+    """A stored envelope failed authentication (altered in the database, or its key is no
+    longer configured): detected and refused, never shown as garbage, never a 500."""
+    log.error("an encrypted record failed authentication on %s: %s", request.path, exc)
+    return error(request, 409, "record_unreadable",
+                 "a stored record failed its integrity check; tell the administrator")
 
 
 @api.exception_handler(OverflowError)

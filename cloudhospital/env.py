@@ -42,6 +42,11 @@ def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in envstr(name, default).split(",") if item.strip()]
 
 
+# secure_delete: SQLite overwrites what a delete or an update frees (the clear text a data
+# migration replaced, a purged consultation) instead of leaving it in free pages.
+SQLITE_INIT = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+
+
 def database_from_url(url: str, data_dir: Path) -> dict:
     """Turn DATABASE_URL (postgres:// or sqlite:///path) into a Django DATABASES entry."""
     if not url:
@@ -49,7 +54,7 @@ def database_from_url(url: str, data_dir: Path) -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": data_dir / "cloudhospital.sqlite3",
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+                        "init_command": SQLITE_INIT},
             "TEST": {"NAME": str(data_dir / "test.sqlite3")},
         }
     parsed = urlparse(url)
@@ -69,7 +74,7 @@ def database_from_url(url: str, data_dir: Path) -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path,
             "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
+                        "init_command": SQLITE_INIT},
             "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
         }
     raise ImproperlyConfigured(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")

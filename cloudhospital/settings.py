@@ -238,6 +238,10 @@ LOOKUP_HASH_KEY = envstr("LOOKUP_HASH_KEY", "")
 
 # Consultation records are kept at least this long (national remote-medicine rules).
 RETENTION_YEARS = envint("RETENTION_YEARS", 15)
+# Clinical dates a person gives (a consultation's schedule and proposed times, a follow-up
+# schedule exception) lie between now and this many days ahead (422 otherwise).
+CONSULTATION_SCHEDULE_HORIZON_DAYS = envint("CONSULTATION_SCHEDULE_HORIZON_DAYS", 365)
+FOLLOWUP_SCHEDULE_HORIZON_DAYS = envint("FOLLOWUP_SCHEDULE_HORIZON_DAYS", 365)
 API_TOKEN_PREFIX = "chk_"  # noqa: S105 - a prefix, not a secret
 SIGNALING_TICKET_SECONDS = envint("SIGNALING_TICKET_SECONDS", 60)
 # Presence in a live room is a lease the socket renews (docs/signaling.md, "Presence"): a

@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from clinics.access import staff_of
-from clinics.consultations.access import visible_consultations
+from clinics.consultations.access import sent, visible_consultations
 from clinics.consultations.models import OPEN_STATUSES, Consultation
 from clinics.models import Institution, Role
 from clinics.referrals.access import study_grant_referrals
@@ -48,8 +48,10 @@ def visible_studies(user) -> QuerySet[Study]:
     if staff is None:
         return qs.none()
     shared = StudyShare.objects.filter(
-        Q(active_grant_q("consultation__"), consultation__specialist=staff)
-        | Q(consultation__referrals__in=study_grant_referrals(staff))).values("study_id")
+        Q(active_grant_q("consultation__"), sent("consultation__"),  # a draft grants nothing
+          consultation__specialist=staff)
+        | Q(sent("consultation__"), consultation__referrals__in=study_grant_referrals(staff))
+    ).values("study_id")
     return qs.filter(Q(institution=staff.institution_id) | Q(pk__in=shared))
 
 

@@ -120,13 +120,26 @@ def attach(request, study_uid):
     return redirect("consultations:consultation_detail", pk=consultation.pk)
 
 
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
+def _institution(raw: str | None) -> Institution:
+    """The institution a form names by id, or NotFound: ASCII digits only ("abc" was a
+    ValueError, a 500; ``int("٣")`` is 3) and within a database integer."""
+    text = raw or ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > MAX_ID:
+        raise NotFound("no such institution")
+    target = Institution.objects.filter(pk=int(text)).first()
+    if target is None:
+        raise NotFound("no such institution")
+    return target
+
+
 @login_required
 @require_POST
 def deidentified_copy(request, study_uid):
-    target = Institution.objects.filter(pk=request.POST.get("institution") or 0).first()
     try:
-        if target is None:
-            raise NotFound("no such institution")
+        target = _institution(request.POST.get("institution"))
         copy = sharing.share_deidentified(request.user, study_uid, target,
                                           request.POST.get("purpose", ""), request=request)
     except DomainError as exc:

@@ -125,8 +125,27 @@ def _check_details(staff: Staff, details: RequestDetails) -> None:
     if details.urgency not in Urgency.values:
         raise InvalidInput("urgency must be routine or urgent", field="urgency")
     for when in details.proposed_times or []:
-        if timezone.is_naive(when):
-            raise InvalidInput("proposed times need a time zone", field="proposed_times")
+        check_clinical_time(when, field="proposed_times")
+
+
+# Clocks differ a little between the clinic's computer and the server.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def check_clinical_time(when: dt.datetime, *, field: str) -> None:
+    """A time a consultation is to happen: aware, not past, within the horizon (setting
+    CONSULTATION_SCHEDULE_HORIZON_DAYS). Year 9999 was accepted and then every page that
+    showed it in Asia/Shanghai overflowed (a 500 for everyone); year 1 at +14:00 overflowed
+    on the way to UTC. Aware datetimes compare without conversion, so this never does."""
+    if timezone.is_naive(when):
+        raise InvalidInput("the time needs a time zone", field=field)
+    now = timezone.now()
+    horizon = settings.CONSULTATION_SCHEDULE_HORIZON_DAYS
+    if when < now - CLOCK_SKEW:
+        raise InvalidInput("the time is in the past", field=field)
+    if when > now + dt.timedelta(days=horizon):
+        raise InvalidInput(f"the time is more than {horizon} days ahead", field=field,
+                           limit_days=horizon)
 
 
 def create_request(user: User, details: RequestDetails,
@@ -166,8 +185,11 @@ def record_consent(user: User, consultation: Consultation, *, signed_by: str, re
         raise InvalidInput("unknown relation", field="relation")
     if method not in ConsentMethod.values:
         raise InvalidInput("unknown consent method", field="method")
-    if timezone.is_naive(signed_at) or signed_at > timezone.now() + dt.timedelta(minutes=5):
+    if timezone.is_naive(signed_at) or signed_at > timezone.now() + CLOCK_SKEW:
         raise InvalidInput("signed_at must be an aware time, not in the future",
+                           field="signed_at")
+    if signed_at < timezone.now() - dt.timedelta(days=settings.CONSULTATION_SCHEDULE_HORIZON_DAYS):
+        raise InvalidInput("consent signed that long ago must be signed again",
                            field="signed_at")
     with transaction.atomic():
         consent, _ = Consent.objects.update_or_create(
@@ -249,10 +271,7 @@ def schedule(user: User, consultation: Consultation, *, when: dt.datetime,
     if staff.role == Role.COORDINATOR and staff.institution_id not in (
             consultation.invited_institution_id, consultation.inviting_institution_id):
         raise NotAllowed("not your institution's consultation")
-    if timezone.is_naive(when):
-        raise InvalidInput("the time needs a time zone", field="scheduled_at")
-    if when < timezone.now() - dt.timedelta(minutes=5):
-        raise InvalidInput("cannot schedule in the past", field="scheduled_at")
+    check_clinical_time(when, field="scheduled_at")
     with transaction.atomic():
         locked = _move(consultation, Status.SCHEDULED)
         locked.scheduled_at = when

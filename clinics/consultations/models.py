@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from clinics.models import Department, Institution, Patient, Staff
+from cloudhospital.security.fields import EncryptedTextField
 
 
 class Status(models.TextChoices):
@@ -57,6 +58,8 @@ class ConsultationQuerySet(models.QuerySet["Consultation"]):
 
 
 class Consultation(models.Model):
+    """A request for a remote consultation; its free text is encrypted at rest."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="consultations")
     requested_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="requested")
@@ -68,16 +71,16 @@ class Consultation(models.Model):
                                            on_delete=models.PROTECT, related_name="+")
     specialist = models.ForeignKey(Staff, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="consultations")
-    reason = models.TextField(_("reason and purpose"))
-    clinical_question = models.TextField(_("clinical question"))
-    record_summary = models.TextField(_("summary of the record"))
+    reason = EncryptedTextField(_("reason and purpose"))
+    clinical_question = EncryptedTextField(_("clinical question"))
+    record_summary = EncryptedTextField(_("summary of the record"))
     urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices,
                                default=Urgency.ROUTINE)
     proposed_times = models.JSONField(_("proposed times"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices,
                               default=Status.DRAFT, db_index=True)
-    decline_reason = models.TextField(_("decline reason"), blank=True)
-    cancel_reason = models.TextField(_("cancellation reason"), blank=True)
+    decline_reason = EncryptedTextField(_("decline reason"), blank=True)
+    cancel_reason = EncryptedTextField(_("cancellation reason"), blank=True)
     scheduled_at = models.DateTimeField(_("scheduled time"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,7 +136,7 @@ class Consent(models.Model):
 
     consultation = models.OneToOneField(Consultation, on_delete=models.PROTECT,
                                         related_name="consent")
-    signed_by = models.CharField(_("signed by"), max_length=100)
+    signed_by = EncryptedTextField(_("signed by"), max_length=100)
     relation = models.CharField(_("relation to patient"), max_length=20, choices=Relation.choices)
     signed_at = models.DateTimeField(_("signed at"))
     method = models.CharField(_("how"), max_length=20, choices=ConsentMethod.choices)
@@ -159,9 +162,9 @@ class Report(models.Model):
                                      related_name="reports")
     version = models.PositiveIntegerField(default=1)
     author = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="reports")
-    findings = models.TextField(_("findings"))
-    opinion = models.TextField(_("opinion"))
-    recommendations = models.TextField(_("recommendations"))
+    findings = EncryptedTextField(_("findings"))
+    opinion = EncryptedTextField(_("opinion"))
+    recommendations = EncryptedTextField(_("recommendations"))
     created_at = models.DateTimeField(auto_now_add=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     signature = models.BinaryField(null=True, blank=True, editable=False)

@@ -25,7 +25,7 @@ def consultation_dict(c: Consultation) -> dict[str, Any]:
         "invited_department": c.invited_department.name if c.invited_department else None,
         "specialist": staff_dict(c.specialist),
         "reason": c.reason, "clinical_question": c.clinical_question,
-        "record_summary": c.record_summary, "proposed_times": list(c.proposed_times),
+        "record_summary": c.record_summary, "proposed_times": _proposed(c.proposed_times),
         "scheduled_at": c.scheduled_at, "decline_reason": c.decline_reason,
         "cancel_reason": c.cancel_reason,
         "consent": None if consent is None else {
@@ -34,6 +34,14 @@ def consultation_dict(c: Consultation) -> dict[str, Any]:
             "recording_allowed": consent.recording_allowed},
         "acknowledged_at": c.acknowledged_at, "created_at": c.created_at,
     }
+
+
+def _proposed(stored: object) -> list[str]:
+    """The stored proposed times as strings, whatever the JSON column holds (a page or the
+    API must not fail on a row written by hand or by an older version)."""
+    if not isinstance(stored, list):
+        return []
+    return [str(t) for t in stored if isinstance(t, (str, int, float))]
 
 
 def report_dict(report: Report) -> dict[str, Any]:

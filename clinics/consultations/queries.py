@@ -31,18 +31,24 @@ def request_targets(*, invited_institution_id: int | None, specialist_id: int | 
 
 
 def readable_reports(user: User, consultation: Consultation) -> QuerySet[Report]:
-    """Signed reports for everyone who may read the consultation; drafts for their author."""
+    """Signed reports for everyone who may read the consultation; a draft for its author
+    alone (the API, the detail page and anything else that lists reports use this)."""
     staff = staff_of(user)
     mine = Q(author=staff) if staff else Q(pk__in=[])
     return consultation.reports.select_related("author").filter(
-        Q(signed_at__isnull=False) | mine)
+        Q(signed_at__isnull=False) | mine).order_by("version")
 
 
-def reports_of(consultation: Consultation) -> list[Report]:
-    return list(consultation.reports.select_related("author"))
+def may_write_report(user: User, consultation: Consultation) -> bool:
+    """Only the consultation's specialist writes (and so sees the editor of) its report."""
+    staff = staff_of(user)
+    return staff is not None and staff.pk == consultation.specialist_id
 
 
-def draft_and_latest(consultation: Consultation) -> tuple[Report | None, Report | None]:
-    """The open draft (if any) and the report the editor starts from."""
-    draft = consultation.reports.filter(signed_at__isnull=True).order_by("-version").first()
-    return draft, draft or consultation.reports.order_by("-version").first()
+def draft_and_latest(user: User, consultation: Consultation
+                     ) -> tuple[Report | None, Report | None]:
+    """The user's open draft (if any) and the report the editor starts from: what
+    ``user`` may read, never another's draft."""
+    readable = readable_reports(user, consultation).order_by("-version")
+    draft = readable.filter(signed_at__isnull=True).first()
+    return draft, draft or readable.first()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.access import User, patient_of, staff_of
 from clinics.consultations import actions
+from clinics.consultations.access import visible_consultations
 from clinics.consultations.consent import recording_permitted
 from clinics.consultations.models import Consultation, Status
 from clinics.models import Role
@@ -58,7 +59,12 @@ def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
         pk = uuid.UUID(object_id)
     except ValueError:
         raise NotFound("no such consultation") from None
-    consultation = Consultation.objects.filter(pk=pk).first()
+    # Who may not see the consultation is answered as for an id that does not exist (the
+    # ticket API and the room page would otherwise tell that it exists); NotAllowed is left
+    # for those who see it but may not join (no verified licence, a department colleague).
+    # The recorder is no one's reader: it is admitted by consent alone.
+    found = Consultation.objects if is_recorder(user) else visible_consultations(user)
+    consultation = found.filter(pk=pk).first()
     if consultation is None:
         raise NotFound("no such consultation")
     role, name = participant_role(user, consultation)

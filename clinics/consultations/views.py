@@ -19,7 +19,7 @@ from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
 from clinics.models import Role
 from clinics.views import page_error
-from cloudhospital.core.errors import DomainError, NotFound
+from cloudhospital.core.errors import DomainError, NotAllowed, NotFound
 from cloudhospital.security import audit
 
 
@@ -61,7 +61,7 @@ def consultation_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     except NotFound as exc:
         return page_error(request, exc)
     reports = [(r, signature_holds(r) if r.is_signed else None)
-               for r in queries.reports_of(consultation)]
+               for r in queries.readable_reports(request.user, consultation)]
     try:
         consent = consultation.consent
     except Consent.DoesNotExist:
@@ -114,7 +114,11 @@ def report_editor(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         consultation = actions.get_consultation(request.user, pk, request=request)
     except NotFound as exc:
         return page_error(request, exc)
-    draft, latest = queries.draft_and_latest(consultation)
+    if not queries.may_write_report(request.user, consultation):
+        # Sees the consultation (its signed reports are on the detail page), may not write.
+        return page_error(request, NotAllowed(_("Only the consultation's specialist writes "
+                                                "its report.")))
+    draft, latest = queries.draft_and_latest(request.user, consultation)
     initial = ({"findings": latest.findings, "opinion": latest.opinion,
                 "recommendations": latest.recommendations} if latest else None)
     form = forms.ReportForm(request.POST or None, initial=initial)

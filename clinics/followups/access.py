@@ -26,6 +26,18 @@ def patient_for(user) -> Patient:
     return patient
 
 
+MAX_ID = 2**63 - 1  # the largest id a database integer column holds
+
+
+def visit_id_of(raw: object) -> int:
+    """A visit id from a URL, or NotFound: ASCII digits only (``"²".isdigit()`` is true but
+    ``int("²")`` fails) and within a database integer (a longer one overflowed: a 500)."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit() and len(text) <= 19) or int(text) > MAX_ID:
+        raise NotFound("no such visit")
+    return int(text)
+
+
 def own_visit(user, visit_id: int) -> Visit:
     """The caller's own visit, locked for an update (call inside a transaction)."""
     patient = patient_for(user)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 from ninja import Router, Schema, Status
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from clinics.access import patient_of, visible_patients
 from clinics.followups import access, booking, notify, queries, rules, schedules, visits
@@ -99,7 +99,7 @@ class CalledOut(Schema):
 
 
 class TemplateIn(Schema):
-    weekday: int = Field(..., ge=0, le=6)
+    weekday: StrictInt = Field(..., ge=0, le=6)  # not ``true`` for Tuesday
     start_time: LocalTimeIn
     end_time: LocalTimeIn
     slot_minutes: int = 15

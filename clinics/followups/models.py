@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.followups import rules
 from clinics.models import CloudClinic, Diagnosis, Patient, Staff
+from cloudhospital.security.fields import EncryptedJSONField, EncryptedTextField
 
 
 class PlanStatus(models.TextChoices):
@@ -178,7 +179,7 @@ class Visit(models.Model):
                                   null=True, blank=True)
     weight = models.DecimalField(_("weight (kg)"), max_digits=5, decimal_places=1,
                                  null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = EncryptedTextField(_("note"), blank=True)
     out_of_target = models.BooleanField(_("readings out of target"), default=False)
 
     class Meta:
@@ -206,7 +207,9 @@ class Visit(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message; ``dedupe_key`` makes every delivery happen at most once."""
+    """An in-app message; ``dedupe_key`` makes every delivery happen at most once.
+
+    Title, body and data name the patient and their readings: encrypted at rest."""
 
     # Empty for a patient without an account: the row then records an SMS-only delivery.
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -215,9 +218,9 @@ class Notification(models.Model):
                                 related_name="+")
     kind = models.CharField(_("kind"), max_length=40)
     dedupe_key = models.CharField(max_length=200, unique=True)
-    title = models.CharField(_("title"), max_length=200)
-    body = models.TextField(_("message"), blank=True)
-    data = models.JSONField(default=dict, blank=True)
+    title = EncryptedTextField(_("title"), max_length=200)
+    body = EncryptedTextField(_("message"), blank=True)
+    data = EncryptedJSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -236,7 +239,7 @@ class SmsMessage(models.Model):
     patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="+")
     phone_last4 = models.CharField(max_length=4, blank=True)
-    body = models.TextField()
+    body = EncryptedTextField()
     backend = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
 

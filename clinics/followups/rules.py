@@ -16,6 +16,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from cloudhospital.core.errors import InvalidInput
+
 # Conditions managed by online follow-up (ICD-10 categories).
 CONDITIONS = {
     "I10": _("Essential hypertension"),
@@ -41,6 +43,26 @@ class Readings:
     heart_rate: int | None = None
     glucose: Decimal | None = None
     weight: Decimal | None = None
+
+
+# What a measurement can be (the API's schema says the same): anything else is a typo or
+# an attack, refused before it is stored or compared (Decimal("NaN") >= 7 raised: a 500).
+READING_RANGES: dict[str, tuple[Decimal, Decimal]] = {
+    "systolic": (Decimal(50), Decimal(300)), "diastolic": (Decimal(20), Decimal(200)),
+    "heart_rate": (Decimal(20), Decimal(250)), "glucose": (Decimal(0), Decimal(60)),
+    "weight": (Decimal(1), Decimal(400)),
+}
+
+
+def check_readings(r: Readings) -> None:
+    """InvalidInput for a reading that is not a finite number within its range."""
+    for field, (low, high) in READING_RANGES.items():
+        value = getattr(r, field)
+        if value is None:
+            continue
+        number = Decimal(value)
+        if not number.is_finite() or not low <= number <= high:
+            raise InvalidInput(f"{field} must be between {low} and {high}", field=field)
 
 
 def bp_out_of_target(r: Readings) -> bool:

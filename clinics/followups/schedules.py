@@ -137,6 +137,11 @@ def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None 
         raise InvalidInput("kind is closed or extra", field="kind")
     if kind == ExceptionKind.EXTRA and start_time is None:
         raise InvalidInput("extra hours need a start and an end time")
+    today = timezone.localdate(timezone=LOCAL)
+    horizon = settings.FOLLOWUP_SCHEDULE_HORIZON_DAYS
+    if not today <= date <= today + dt.timedelta(days=horizon):
+        raise InvalidInput(f"the date must be from today to {horizon} days ahead",
+                           field="date")
     clinic = access.clinic_of(doctor, clinic_id)
     _check_hours(start_time, end_time, slot_minutes)
     with transaction.atomic():

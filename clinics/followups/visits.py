@@ -154,6 +154,7 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
     now = now or timezone.now()
     if all(getattr(readings, f) is None for f in ("systolic", "diastolic", "glucose")):
         raise InvalidInput("record at least the blood pressure or the glucose")
+    rules.check_readings(readings)
     with transaction.atomic():
         visit = (Visit.objects.select_for_update(of=("self",)).select_related("plan", "slot")
                  .filter(pk=visit_id, doctor=doctor).first())
@@ -209,9 +210,8 @@ def visit_room(user, object_id: str):
     """Room resolver for ``register_room_kind("visit", ...)`` (cloudhospital/core/rooms.py,
     see its contract): the patient and the visit's doctor may join once the doctor has
     called the patient in; staff who can see the visit but are not in it are refused."""
-    if not str(object_id).isdigit():
-        raise NotFound("no such visit")
-    visit = access.visible_visits(user).filter(pk=int(object_id)).first()
+    visit_id = access.visit_id_of(object_id)
+    visit = access.visible_visits(user).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound("no such visit")
     staff = staff_of(user)

@@ -134,7 +134,7 @@ class ReferralConsent(models.Model):
     """The patient's (or guardian's) informed consent to the referral, as for consultations."""
 
     referral = models.OneToOneField(Referral, on_delete=models.PROTECT, related_name="consent")
-    signed_by = models.CharField(_("signed by"), max_length=100)
+    signed_by = EncryptedTextField(_("signed by"), max_length=100)  # a name: encrypted
     relation = models.CharField(_("relation to patient"), max_length=20, choices=Relation.choices)
     signed_at = models.DateTimeField(_("signed at"))
     method = models.CharField(_("how"), max_length=20, choices=ConsentMethod.choices)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from cloudhospital.security.clientip import is_trusted_proxy, parse_ip
 
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
@@ -40,6 +43,33 @@ class ChineseByDefaultMiddleware:
         return self.get_response(request)
 
 
+# The widest integer column (bigint); a larger number in any input is refused as such,
+# the same on SQLite (OverflowError) and PostgreSQL (no match, or DataError).
+INT_MAX = 2**63 - 1
+_INTEGER = re.compile(r"[+-]?\d+")
+_LONG_DIGITS = re.compile(rb"\d{19,}")
+
+
+def _out_of_range(value) -> bool:
+    """A JSON integer beyond a database integer (strings are text, whatever their digits)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return not -INT_MAX - 1 <= value <= INT_MAX
+    if isinstance(value, dict):
+        return any(_out_of_range(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_out_of_range(item) for item in value)
+    return False
+
+
+def _query_number_out_of_range(value: str) -> bool:
+    """A query parameter written as an integer that no database integer can hold."""
+    value = value.strip()
+    return len(value) >= 19 and bool(_INTEGER.fullmatch(value)) and \
+        not -INT_MAX - 1 <= int(value) <= INT_MAX
+
+
 def _has_nul(value) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -67,8 +97,10 @@ class HostileInputMiddleware:
 
     - a NUL character anywhere in the path, a query parameter, a form field or a JSON string
       (PostgreSQL text cannot store one: that was a 500 on every text input);
-    - an integer too large for a database integer (OverflowError on SQLite, DataError on
-      PostgreSQL) and any other DataError, raised by a view: the client's input, so 4xx.
+    - an integer beyond a database bigint in a query parameter (outside /dicomweb/, whose
+      values are DICOM strings) or as a JSON number: refused up front, so SQLite
+      (OverflowError) and PostgreSQL (an empty match, or DataError) answer alike;
+    - OverflowError and DataError raised by a view anyway: the client's input, so 4xx.
     API answers 422 with the JSON error shape, DICOMweb 400 JSON, pages the 400 page.
     """
 
@@ -79,14 +111,33 @@ class HostileInputMiddleware:
         from django.core.exceptions import RequestDataTooBig
 
         try:
-            carries_nul = self._carries_nul(request)
+            problem = self._problem(request)
         except RequestDataTooBig:  # a body that reached Django without the ASGI budget
             return _refuse(request, 413, "body_too_large",
                            "the request body is larger than the limit")
-        if carries_nul:
-            return _refuse(request, 422, "invalid_input",
-                           "NUL characters are not allowed in any input")
+        if problem:
+            return _refuse(request, 422, "invalid_input", problem)
         return self.get_response(request)
+
+    @classmethod
+    def _problem(cls, request) -> str | None:
+        if cls._carries_nul(request):
+            return "NUL characters are not allowed in any input"
+        # DICOMweb query values are DICOM strings (a PatientID may be 20 digits): not numbers.
+        if not request.path.startswith("/dicomweb/") and any(
+                _query_number_out_of_range(v) for key in request.GET
+                for v in request.GET.getlist(key)):
+            return "a number is out of range"
+        if (request.content_type == "application/json" or
+                (request.content_type or "").endswith("+json")) and \
+                _LONG_DIGITS.search(request.body):
+            try:
+                document = json.loads(request.body)
+            except (ValueError, RecursionError):
+                return None  # not JSON we can read: the view refuses it as such
+            if _out_of_range(document):
+                return "a number is out of range"
+        return None
 
     @staticmethod
     def _carries_nul(request) -> bool:
@@ -105,8 +156,6 @@ class HostileInputMiddleware:
             if b"\x00" in body:
                 return True
             if b"\\u0000" in body.lower():
-                import json
-
                 try:
                     return _has_nul(json.loads(body))
                 except (ValueError, RecursionError):
@@ -126,4 +175,9 @@ class HostileInputMiddleware:
         if isinstance(exception, (OverflowError, DataError)):
             return _refuse(request, 422, "invalid_input",
                            "a value is out of range for this field")
+        from cloudhospital.security.crypto import DecryptionError
+
+        if isinstance(exception, DecryptionError):  # altered ciphertext: detected, no 500
+            return _refuse(request, 409, "record_unreadable",
+                           "a stored record failed its integrity check; tell the administrator")
         return None

@@ -144,3 +144,11 @@ def lookup_hash(value: str) -> str:
     """HMAC-SHA256 of a normalised identifier, so it can be found without decrypting."""
     normalised = value.strip().upper().encode("utf-8")
     return hmac.new(keyring().lookup_key, normalised, hashlib.sha256).hexdigest()
+
+
+def keyed_hash(label: str, value: str) -> str:
+    """HMAC-SHA256 of ``value`` under the look-up key, separated by ``label`` so that equal
+    values in different columns (a name, a name prefix, a birth date) give unrelated
+    hashes. The caller normalises ``value``; nothing is changed here."""
+    message = label.encode("utf-8") + b"\x1f" + value.encode("utf-8")
+    return hmac.new(keyring().lookup_key, message, hashlib.sha256).hexdigest()

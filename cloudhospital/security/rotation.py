@@ -43,7 +43,9 @@ def _rotate_column(model, field) -> int:
         if not raw or not crypto.needs_rotation(crypto.base64.b64decode(raw)):
             continue
         with transaction.atomic():
-            value = crypto.decrypt_text(raw)
+            # Through the field's own conversion (a date, JSON...), so that writing it
+            # back encrypts the same plaintext under the active key.
+            value = field.from_db_value(raw, None, connection)
             model._base_manager.filter(pk=row_pk).update(**{field.name: value})
         changed += 1
     return changed

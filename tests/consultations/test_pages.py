@@ -123,7 +123,8 @@ def test_proposed_times_are_shown_in_shanghai_time(world, client):
 
     from clinics.consultations import actions
 
-    when = dt.datetime(2030, 1, 2, 1, 30, tzinfo=dt.UTC)  # 09:30 in Shanghai
+    when = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).replace(
+        hour=1, minute=30, second=0, microsecond=0)  # 09:30 in Shanghai
     consultation = actions.create_request(world.alice.user, actions.RequestDetails(
         patient=world.pat, invited_institution=world.hospital, specialist=world.sam,
         reason="r", clinical_question="q", record_summary="s", proposed_times=[when]))

@@ -32,11 +32,24 @@ def test_a_signed_report_verifies_for_every_reader(world, in_progress, api_as):
 
 def test_a_tampered_report_fails_verification(world, in_progress, api_as):
     report = _write_and_sign(world, in_progress)
-    with connection.cursor() as cursor:  # an attacker with database access
+    with connection.cursor() as cursor:  # an attacker with database access, not the keys:
+        # the text is encrypted, so the best they can do is move a valid envelope around
+        cursor.execute("UPDATE consultations_report SET opinion = findings WHERE id = %s",
+                       [report.pk])
+    response = api_as(world.alice.user).get(f"/consultations/{in_progress.pk}/reports/1/verify")
+    assert response.json()["valid"] is False
+
+
+def test_clear_text_written_over_a_report_envelope_is_refused_not_shown(world, in_progress,
+                                                                        api_as):
+    report = _write_and_sign(world, in_progress)
+    with connection.cursor() as cursor:
         cursor.execute("UPDATE consultations_report SET opinion = %s WHERE id = %s",
                        ["Everything is fine", report.pk])
     response = api_as(world.alice.user).get(f"/consultations/{in_progress.pk}/reports/1/verify")
-    assert response.json()["valid"] is False
+    assert response.status_code == 409
+    assert response.json()["error"] == "record_unreadable"
+    assert "Everything is fine" not in response.content.decode()
 
 
 def test_a_signed_report_cannot_be_changed_or_deleted(world, in_progress):

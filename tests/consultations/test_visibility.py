@@ -41,7 +41,7 @@ def test_a_department_request_is_visible_to_the_department_until_assigned(
         world, consultation_at, api_as):
     from clinics.consultations import actions
 
-    consultation = consultation_at("draft")
+    consultation = consultation_at("requested")
     type(consultation).objects.filter(pk=consultation.pk).update(
         specialist=None, invited_department=world.endocrinology)
     assert str(consultation.pk) in _ids(api_as(world.tom.user).get("/consultations"))

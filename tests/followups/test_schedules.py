@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -11,7 +12,9 @@ from clinics.followups import booking, schedules
 from clinics.followups.models import Slot
 from cloudhospital.core.errors import InvalidInput, NotAllowed
 
-MONDAY = dt.date(2030, 1, 7)
+# A Monday within the schedule horizon (exceptions far ahead are refused).
+_TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+MONDAY = _TODAY + dt.timedelta(days=7 - _TODAY.weekday())
 
 
 def _local_starts(doctor, date):

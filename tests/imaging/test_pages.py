@@ -137,3 +137,26 @@ def test_registered_ae_titles_are_valid_ae_values(world):
     good = RemoteAE(ae_title=" CT_B ", institution=world.centre_a)
     good.full_clean()
     assert good.ae_title == "CT_B"
+
+
+@pytest.mark.parametrize(("institution", "status"), [
+    ("abc", 404), ("", 404), (" ", 404), ("1.5", 404), ("-1", 404), ("²", 404),
+    ("٣", 404), ("0x10", 404), ("1e3", 404), ("9" * 19, 404), ("9" * 400, 404),
+    ("\x00", 400)])  # a NUL is refused by the hostile-input middleware first
+def test_a_deidentified_copy_to_a_malformed_institution_is_refused_not_a_500(
+        world, ct_study, client_for, institution, status):
+    uid = ct_study[0].StudyInstanceUID
+    response = client_for(world.alice).post(f"/imaging/studies/{uid}/copy/",
+                                            {"institution": institution, "purpose": "teaching"})
+    assert response.status_code == status
+    assert Study.objects.count() == 2  # no copy made
+
+
+def test_a_deidentified_copy_from_the_page_reaches_the_named_institution(
+        world, ct_study, client_for):
+    uid = ct_study[0].StudyInstanceUID
+    response = client_for(world.alice).post(
+        f"/imaging/studies/{uid}/copy/",
+        {"institution": str(world.centre_b.pk), "purpose": "teaching"})
+    assert response.status_code == 302
+    assert Study.objects.filter(institution=world.centre_b).count() == 1

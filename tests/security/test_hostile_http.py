@@ -246,3 +246,12 @@ def test_daphne_refuses_from_the_headers_alone(settings):
     settings.HTTP_UPLOAD_MAX_BYTES = 10**9
     assert early_refusal("POST", "/imaging/upload/", 10**6, False,
                          "multipart/form-data; boundary=x", None, "sessionid=a") is None
+
+
+def test_an_integer_beyond_bigint_in_a_json_body_is_422(world, api_as):
+    response = api_as(world.alice.user).post("/consultations", {
+        "patient_id": 99999999999999999999999, "reason": "x"})
+    assert response.status_code == 422
+    # a long run of digits inside a string is text, not a number
+    response = api_as(world.alice.user).get("/patients?q=99999999999999999999999")
+    assert response.status_code != 500

@@ -58,8 +58,8 @@ def test_strings_are_translated_for_the_users_language(world, consultation_at):
 @pytest.mark.django_db
 def test_the_room_page_is_refused_to_outsiders_and_unknown_rooms(world, consultation_at):
     consultation = consultation_at("scheduled")
-    assert page(world.oscar.user, consultation.pk).status_code == 403
-    assert page(world.tom.user, consultation.pk).status_code == 403
+    assert page(world.oscar.user, consultation.pk).status_code == 404  # as an unknown id
+    assert page(world.tom.user, consultation.pk).status_code == 404
     assert page(world.alice.user, uuid.uuid4()).status_code == 404
     anonymous = Client().get(f"/consultations/{consultation.pk}/room/")
     assert anonymous.status_code == 302 and "/accounts/login/" in anonymous["Location"]

@@ -24,8 +24,7 @@ from clinics.consultations import actions
 from clinics.consultations.access import visible_consultations
 from clinics.models import Institution, Role
 from cloudhospital.core.errors import DomainError, NotFound
-from imaging import budget, sharing, sources, store
-from imaging import render as rendering
+from imaging import budget, sharing, sources, store, viewing
 from imaging.ingest import QuarantineQuota, ingest_instance
 from imaging.models import Instance, Source
 
@@ -138,18 +137,8 @@ def viewer(request, study_uid):
         return _error_page(request, exc)
     sharing.read(request.user, "imaging.view", study, request=request,
                  consultation=request.GET.get("consultation", ""))
-    series = []
-    for s in study.series.all():
-        instances = list(s.instances.order_by("instance_number", "id")
-                         .values_list("sop_instance_uid", "number_of_frames"))
-        series.append({"uid": s.series_instance_uid, "modality": s.modality,
-                       "number": s.series_number, "description": s.series_description,
-                       "images": [[uid, frames] for uid, frames in instances]})
-    return render(request, "imaging/viewer.html", {
-        "study": study, "series": series, "presets": rendering.PRESETS,
-        "viewer_data": {"study": study.study_instance_uid, "series": series,
-                        "presets": rendering.PRESETS},
-        "consultation": request.GET.get("consultation", "")})
+    return render(request, "imaging/viewer.html",
+                  viewing.viewer_context(study, request.GET.get("consultation", "")))
 
 
 @login_required

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from clinics import identity as identity_rules
 
 
 def person_name(value: object) -> str:
@@ -22,11 +21,6 @@ def person_name(value: object) -> str:
     if parts and all(ord(ch) > 0x2E80 for ch in "".join(parts)):
         return "".join(parts)
     return " ".join(parts)
-
-
-def sex_label(value: object) -> str:
-    code = str(value or "").strip().upper()[:1]
-    return {"M": _("男"), "F": _("女"), "O": _("其他")}.get(code, "—")
 
 
 def parse_date(value: object) -> dt.date | None:
@@ -44,8 +38,7 @@ def parse_date(value: object) -> dt.date | None:
 
 
 def date_label(value: object) -> str:
-    day = parse_date(value)
-    return f"{day.year}年{day.month}月{day.day}日" if day else "—"
+    return identity_rules.date_label(parse_date(value))
 
 
 def time_label(value: object) -> str:
@@ -56,21 +49,6 @@ def time_label(value: object) -> str:
     return f"{text[:2]}:{text[2:4]}"
 
 
-def age_label(birth: object, on: dt.date | None = None) -> str:
-    born = parse_date(birth)
-    if born is None:
-        return ""
-    today = on or timezone.localdate()
-    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-    return _("%(years)d岁") % {"years": years} if years >= 0 else ""
-
-
-def id_tail(value: object) -> str:
-    text = str(value or "").strip()
-    return "…" + text[-4:] if text else "—"
-
-
 def identity(name: object, sex: object, birth: object, patient_id: object) -> dict:
-    """The identity line shown everywhere: name, 男/女, age, last 4 of the ID."""
-    return {"name": person_name(name) or "—", "sex": sex_label(sex), "age": age_label(birth),
-            "birth_date": date_label(birth), "id_tail": id_tail(patient_id)}
+    """The identity line shown everywhere (clinics.identity), from DICOM values."""
+    return identity_rules.identity(person_name(name), sex, parse_date(birth), patient_id)

@@ -4,7 +4,7 @@ from django import template
 
 from clinics.access import staff_of
 from clinics.models import Role
-from imaging import sharing
+from imaging import sharing, viewing
 
 register = template.Library()
 
@@ -19,3 +19,23 @@ def consultation_studies(context, consultation):
             "can_attach": staff is not None and consultation.is_open
             and staff.role in (Role.CLINIC_DOCTOR, Role.COORDINATOR)
             and staff.institution_id == consultation.inviting_institution_id}
+
+
+@register.inclusion_tag("imaging/consultation_viewer.html", takes_context=True)
+def consultation_viewer(context, consultation):
+    """The consultation's first readable study in the viewer (the room's workspace), each
+    study's patient line beside it, and a flag on studies attached despite a mismatch."""
+    request = context["request"]
+    user = request.user
+    studies = list(sharing.studies_of_consultation(user, consultation)
+                   .select_related("patient").order_by("received_at", "id"))
+    wanted = request.GET.get("study", "")
+    study = next((s for s in studies if s.study_instance_uid == wanted),
+                 studies[0] if studies else None)
+    if study is None:
+        return {"study": None, "studies": []}
+    sharing.read(user, "imaging.view", study, request=request,
+                 consultation=str(consultation.pk))
+    out = viewing.viewer_context(study, str(consultation.pk))
+    out["studies"] = [{"study": s, "identity": viewing.patient_identity(s)} for s in studies]
+    return out

@@ -223,6 +223,14 @@ LOOKUP_HASH_KEY = envstr("LOOKUP_HASH_KEY", "")
 RETENTION_YEARS = envint("RETENTION_YEARS", 15)
 API_TOKEN_PREFIX = "chk_"  # noqa: S105 - a prefix, not a secret
 SIGNALING_TICKET_SECONDS = envint("SIGNALING_TICKET_SECONDS", 60)
+# Presence in a live room is a lease the socket renews (docs/signaling.md, "Presence"): a
+# peer whose process died without a goodbye (kill -9) leaves the others' rooms within
+# about SIGNALING_LEASE_SECONDS. Renewal must come well within the lease.
+SIGNALING_LEASE_SECONDS = envint("SIGNALING_LEASE_SECONDS", 30)
+SIGNALING_LEASE_RENEW_SECONDS = envint("SIGNALING_LEASE_RENEW_SECONDS", 10)
+if not 0 < SIGNALING_LEASE_RENEW_SECONDS < SIGNALING_LEASE_SECONDS:
+    raise ImproperlyConfigured("SIGNALING_LEASE_RENEW_SECONDS must be positive and shorter "
+                               "than SIGNALING_LEASE_SECONDS")
 
 # ICE servers handed to peers: none by default, so a hospital LAN and the tests need no
 # outside server. STUN_URLS/TURN_URLS are comma-separated; TURN_SECRET is coturn's
@@ -283,6 +291,17 @@ for _budget in ("IMAGING_MAX_DECODED_BYTES", "IMAGING_MAX_INSTANCE_BYTES",
                 "IMAGING_MAX_RENDER_SIZE"):
     if globals()[_budget] < 1:
         raise ImproperlyConfigured(f"{_budget} must be a positive number")
+# Heavy imaging work (QIDO, WADO, rendering, STOW, uploads, downloads) runs on this many
+# threads per process (imaging/offload.py), each with at most one database connection.
+# IMAGING_OFFLOAD=false is for the unit tests only.
+IMAGING_WORKER_THREADS = envint("IMAGING_WORKER_THREADS", 4)
+IMAGING_OFFLOAD = envbool("IMAGING_OFFLOAD", True)
+# Test-only: a folder where the QIDO search announces itself and waits to be released, so a
+# test can hold one request open by events instead of by timing. Empty in every deployment.
+IMAGING_TEST_GATE_DIR = envstr("IMAGING_TEST_GATE_DIR", "")
+# Patient names and IDs in the imaging index are encrypted: a QIDO wildcard is decided on
+# decrypted values, for at most this many candidate studies (else 400, "narrow it").
+QIDO_DECRYPT_SCAN_MAX = envint("QIDO_DECRYPT_SCAN_MAX", 2000)
 
 LOGGING = {
     "version": 1,

@@ -176,11 +176,10 @@ def _date(value: str) -> dt.date | None:
 
 def _index(ds: Dataset, key: str, digest: str, size: int, institution: Institution,
            source: str, sender: str) -> Instance:
-    patient, _ = DicomPatient.objects.get_or_create(
-        institution=institution, patient_id=_text(ds, "PatientID", 64),
-        defaults={"patient_name": _text(ds, "PatientName", 324),
-                  "birth_date": _text(ds, "PatientBirthDate", 8),
-                  "sex": _text(ds, "PatientSex", 16)})
+    patient = DicomPatient.objects.index(
+        institution, patient_id=_text(ds, "PatientID", 64),
+        patient_name=_text(ds, "PatientName", 324),
+        birth_date=_text(ds, "PatientBirthDate", 8), sex=_text(ds, "PatientSex", 16))
     study, created = Study.objects.get_or_create(
         study_instance_uid=str(ds.StudyInstanceUID), defaults=dict(
             institution=institution, patient=patient,

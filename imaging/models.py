@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from clinics.consultations.models import Consultation
 from clinics.models import Institution, Staff
+from cloudhospital.security.fields import EncryptedTextField
+from imaging import patient_index
 
 
 class Source(models.TextChoices):
@@ -48,22 +50,62 @@ class RemoteAE(models.Model):
                                                  "backslash")})
 
 
+class DicomPatientManager(models.Manager):
+    def index(self, institution: Institution, *, patient_id: str, patient_name: str,
+              birth_date: str, sex: str) -> DicomPatient:
+        """The issuer's patient with this Patient ID, created (with the keyed hashes and
+        name tokens QIDO searches) the first time it is seen."""
+        patient, created = self.get_or_create(
+            institution=institution, patient_id_hash=patient_index.patient_id_hash(patient_id),
+            defaults={"patient_id": patient_id, "patient_name": patient_name,
+                      "name_hash": patient_index.name_hash(patient_name),
+                      "birth_date": birth_date, "sex": sex})
+        if created:
+            DicomPatientNameToken.objects.bulk_create(
+                DicomPatientNameToken(patient=patient, token=token)
+                for token in sorted(patient_index.name_tokens(patient_name)))
+        return patient
+
+
 class DicomPatient(models.Model):
-    """The patient as the sending institution's modality knows him (Patient ID is per issuer)."""
+    """The patient as the sending institution's modality knows him (Patient ID is per issuer).
+
+    Every patient attribute is encrypted at rest; searches go through keyed hashes and
+    name-prefix tokens (``imaging.patient_index``)."""
 
     institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="+")
-    patient_id = models.CharField(_("Patient ID"), max_length=64, blank=True)
-    patient_name = models.CharField(_("Patient's Name"), max_length=324, blank=True)
-    birth_date = models.CharField(_("Patient's Birth Date"), max_length=8, blank=True)
-    sex = models.CharField(_("Patient's Sex"), max_length=16, blank=True)
+    patient_id = EncryptedTextField(_("Patient ID"), blank=True)
+    patient_id_hash = models.CharField(max_length=64, editable=False)
+    patient_name = EncryptedTextField(_("Patient's Name"), blank=True)
+    name_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    birth_date = EncryptedTextField(_("Patient's Birth Date"), blank=True)
+    sex = EncryptedTextField(_("Patient's Sex"), blank=True)
+
+    objects = DicomPatientManager()
 
     class Meta:
         verbose_name = _("DICOM patient")
-        constraints = [models.UniqueConstraint(fields=["institution", "patient_id"],
+        constraints = [models.UniqueConstraint(fields=["institution", "patient_id_hash"],
                                                name="one_dicom_patient_per_issuer")]
 
     def __str__(self) -> str:
         return f"{self.patient_name} ({self.patient_id})"
+
+
+class DicomPatientNameToken(models.Model):
+    """A keyed hash of one prefix of one component of a patient's name (see
+    ``imaging.patient_index``): what ``PatientName=ZHANG*`` looks up."""
+
+    patient = models.ForeignKey(DicomPatient, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64)
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "patient"], name="dicom_name_token")]
+        constraints = [models.UniqueConstraint(fields=["patient", "token"],
+                                               name="one_name_token_per_patient")]
+
+    def __str__(self) -> str:
+        return f"{self.patient_id}: {self.token[:12]}…"
 
 
 class Study(models.Model):

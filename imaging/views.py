@@ -27,6 +27,7 @@ from cloudhospital.core.errors import DomainError, NotFound
 from imaging import budget, sharing, sources, store, viewing
 from imaging.ingest import QuarantineQuota, ingest_instance
 from imaging.models import Instance, Source
+from imaging.offload import offload
 
 UPLOADERS = (Role.CLINIC_DOCTOR, Role.COORDINATOR)
 
@@ -57,11 +58,16 @@ def studies(request):
 @csrf_exempt  # the CSRF check reads the body: it runs below, after login and the size check
 @login_required
 @require_POST
-def upload(request):
-    """Files, a folder (many files) or zip archives, each instance through ingest.
+async def upload(request):
+    """Files, a folder (many files) or zip archives, each instance through ingest, on the
+    imaging pool (``imaging.offload``): parsing and storing never hold the shared thread.
 
     Who may upload and how large the body is are settled before the body is parsed;
     zips are inflated member by member under the limits of ``sources``."""
+    return await offload(_upload)(request)
+
+
+def _upload(request):
     staff = staff_of(request.user)
     if staff is None or staff.role not in UPLOADERS:
         return _error_page(request, sharing.NotAllowed("only clinic staff upload images"))
@@ -142,8 +148,13 @@ def viewer(request, study_uid):
 
 
 @login_required
-def download(request, study_uid):
-    """The study's original instances as a zip (as stored: identified; audited)."""
+async def download(request, study_uid):
+    """The study's original instances as a zip (as stored: identified; audited), built on
+    the imaging pool."""
+    return await offload(_download)(request, study_uid)
+
+
+def _download(request, study_uid):
     try:
         study = sharing.get_study(request.user, study_uid)
     except DomainError as exc:

@@ -3,10 +3,15 @@
 Per message, the consumer does O(1) work: it parses the frame (signaling/messages.py)
 and sends it straight to the addressee's channel. Group messages (one fan-out to the
 room) are only used for the rare join and leave.
+
+Presence is a lease (docs/signaling.md, "Presence"): every live socket renews its own
+every ``SIGNALING_LEASE_RENEW_SECONDS`` and sweeps its room for stays whose lease ran out
+(their process died), announcing them as left; a join sweeps before the welcome.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from urllib.parse import parse_qs
 
@@ -14,6 +19,7 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
 from cloudhospital.core import events
 from cloudhospital.core.errors import NotAllowed, NotFound
@@ -29,6 +35,7 @@ CLOSE_BAD_TICKET = 4401
 CLOSE_NOT_ALLOWED = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_ABUSE = 4429
+CLOSE_LEASE_LOST = 4408  # our presence lease ran out (stalled process): rejoin
 
 
 def group_name(room_key: str) -> str:
@@ -47,6 +54,7 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
     room: rooms.RoomDescriptor | None = None
     peer_id: str | None = None
     closing = False
+    heartbeat: asyncio.Task | None = None
 
     async def dispatch(self, message):
         """Channels' dispatch, minus its ``aclose_old_connections()`` before every message.
@@ -86,16 +94,18 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         self.strikes = TokenBucket(self.strike_rate, self.max_strikes)
         self.peers: dict[str, str] = {}
         await self.channel_layer.group_add(group_name(room.key), self.channel_name)
-        me, others = await self.join()
+        swept, (me, others) = await self.join()
         self.peer_id, self.seq = me.peer_id, me.pk
         for other in others:
             self.peers[other.peer_id] = other.channel_name
         await self.send_json(messages.welcome(
             me.peer_id, [self._peer(o.peer_id, o.role, o.display_name, o.pk) for o in others],
             ice_servers(f"u{user.pk}"), room.key))
+        await self.announce_left(swept)
         await self.channel_layer.group_send(group_name(room.key), events.RoomJoined(
             peer_id=me.peer_id, channel=self.channel_name, role=me.role,
             name=me.display_name, seq=me.pk).payload())
+        self.heartbeat = asyncio.create_task(self.keep_lease())
 
     async def disconnect(self, code):
         await self.leave_room()
@@ -105,6 +115,8 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         if self.room is None or self.peer_id is None or getattr(self, "left", False):
             return
         self.left = True
+        if self.heartbeat is not None and self.heartbeat is not asyncio.current_task():
+            self.heartbeat.cancel()
         group = group_name(self.room.key)
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
@@ -171,6 +183,41 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
         if self.peers.pop(event["peer_id"], None) is not None:
             await self.send_json(messages.peer_left(event["peer_id"]))
 
+    # --- presence lease --------------------------------------------------------------------
+
+    async def keep_lease(self):
+        """Renew our lease and sweep the room, every renew interval, until we leave."""
+        while not getattr(self, "left", False):
+            await asyncio.sleep(settings.SIGNALING_LEASE_RENEW_SECONDS)
+            try:
+                await self.presence_tick()
+            except Exception:  # a database hiccup: the next tick retries, the lease has slack
+                log.exception("could not renew the lease of %s in %s", self.peer_id,
+                              self.room.key)
+
+    async def presence_tick(self, event=None):
+        """One renewal and sweep (also a layer message ``presence.tick``, to drive it).
+
+        When our own lease already ran out, the others have been (or are about to be) told
+        that we left, so we close with 4408 and the client rejoins with a fresh ticket.
+        """
+        if self.peer_id is None or getattr(self, "left", False):
+            return
+        alive, swept = await self.renew_and_sweep()
+        await self.announce_left(swept)
+        if not alive and not getattr(self, "left", False):
+            log.warning("lease of %s in %s ran out; closing its socket", self.peer_id,
+                        self.room.key)
+            self.closing = True
+            await self.close(CLOSE_LEASE_LOST)
+            await self.leave_room()
+
+    async def announce_left(self, peer_ids: list[str]):
+        assert self.room is not None  # only called once the socket is in its room
+        for peer_id in peer_ids:
+            await self.channel_layer.group_send(
+                group_name(self.room.key), events.RoomLeft(peer_id=peer_id).payload())
+
     def _peer(self, peer_id: str, role: str, name: str, seq: int) -> dict:
         # The later joiner makes the offer, so exactly one side of each pair does.
         return messages.peer_info(peer_id, role, name, seq < self.seq)
@@ -194,8 +241,15 @@ class SignalingConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def join(self):
-        return rooms.join(self.user, self.room, self.channel_name, self._address(),
-                          self._server_url())
+        """Sweep the room's expired stays first, so no ghost is welcomed or counted."""
+        swept = rooms.sweep(self.room)
+        return swept, rooms.join(self.user, self.room, self.channel_name, self._address(),
+                                 self._server_url())
+
+    @database_sync_to_async
+    def renew_and_sweep(self) -> tuple[bool, list[str]]:
+        assert self.room is not None and self.peer_id is not None  # ticks start after join
+        return rooms.renew(self.peer_id), rooms.sweep(self.room)
 
     @database_sync_to_async
     def leave(self):

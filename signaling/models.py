@@ -14,8 +14,12 @@ from django.utils.translation import gettext_lazy as _
 class Attendance(models.Model):
     """One socket's stay in a room: the join/leave record and the live presence list.
 
-    ``left_at`` is empty while the socket is connected; ``channel_name`` is how other
-    processes address this peer through the channel layer.
+    ``left_at`` is empty until the stay is closed; ``channel_name`` is how other
+    processes address this peer through the channel layer. ``lease_until`` is how long
+    the stay counts as present without news from its socket: the consumer renews it
+    every ``SIGNALING_LEASE_RENEW_SECONDS``, so a stay whose process died (kill -9, power
+    loss: nobody ran the leave) drops out of the room when the lease runs out, and the
+    first live consumer of the room to notice closes it (signaling.rooms.sweep).
     """
 
     room_key = models.CharField(max_length=100, db_index=True)
@@ -27,6 +31,8 @@ class Attendance(models.Model):
     display_name = models.CharField(max_length=100)
     joined_at = models.DateTimeField(auto_now_add=True)
     left_at = models.DateTimeField(null=True, blank=True)
+    # Null only on rows written before leases existed: those count as expired.
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("room attendance")

@@ -7,8 +7,11 @@ each workflow); this module records stays and brings in the consented recorder.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cloudhospital.core.rooms import (
@@ -29,19 +32,28 @@ __all__ = ["Present", "RoomDescriptor", "is_recorder", "join", "leave", "present
            "register_room_kind", "registered_kinds", "resolve", "unregister_room_kind"]
 
 
-def present_in(room_key: str) -> list[Attendance]:
-    return list(Attendance.objects.filter(room_key=room_key, left_at__isnull=True)
+def present_in(room_key: str, now=None) -> list[Attendance]:
+    """Who is in the room: open stays whose lease has not run out (see :func:`sweep`)."""
+    return list(Attendance.objects.filter(room_key=room_key, left_at__isnull=True,
+                                          lease_until__gt=now or timezone.now())
                 .select_related("user"))
 
 
 def join(user, room: RoomDescriptor, channel_name: str, address: str | None = None,
-         server_url: str = "") -> tuple[Attendance, list[Attendance]]:
-    """Record the join, audit it, run the room's hooks; returns (me, the others present)."""
+         server_url: str = "", now=None) -> tuple[Attendance, list[Attendance]]:
+    """Record the join, audit it, run the room's hooks; returns (me, the others present).
+
+    Only live leases count, so the hooks never see a peer whose process died (a
+    consultation does not start with a ghost). The caller sweeps first (:func:`sweep`)
+    to close those stays and announce them.
+    """
+    now = now or timezone.now()
     with transaction.atomic():
         me = Attendance.objects.create(
             room_key=room.key, user=user, peer_id=secrets.token_hex(8),
-            channel_name=channel_name, role=room.role, display_name=room.name[:100])
-        here = present_in(room.key)
+            channel_name=channel_name, role=room.role, display_name=room.name[:100],
+            lease_until=now + lease())
+        here = present_in(room.key, now)
         audit.record(user, "room.join", room.audit_object, object_type=_type(room),
                      object_id=room.key.partition(":")[2], address=address,
                      room=room.key, peer_id=me.peer_id, role=room.role)
@@ -56,16 +68,61 @@ def join(user, room: RoomDescriptor, channel_name: str, address: str | None = No
 
 def leave(peer_id: str, room: RoomDescriptor, address: str | None = None) -> bool:
     """Close the attendance of ``peer_id``; False when it was already closed."""
+    return _close(Attendance.objects.filter(peer_id=peer_id, left_at__isnull=True),
+                  peer_id, room, timezone.now(), address)
+
+
+# --- presence leases -------------------------------------------------------------------------
+
+def lease() -> timedelta:
+    return timedelta(seconds=settings.SIGNALING_LEASE_SECONDS)
+
+
+def renew(peer_id: str, now=None) -> bool:
+    """Extend a live stay's lease; False once it ran out or was closed.
+
+    An expired lease is never revived: a joiner may already have been welcomed without
+    this peer and the others told it left, so its socket must rejoin instead.
+    """
+    now = now or timezone.now()
+    return bool(Attendance.objects.filter(
+        peer_id=peer_id, left_at__isnull=True, lease_until__gt=now).update(
+        lease_until=now + lease()))
+
+
+def sweep(room: RoomDescriptor, now=None) -> list[str]:
+    """Close the stays in ``room`` whose lease ran out; returns their peer ids.
+
+    Such a stay's process died without closing it (or stalled longer than the lease).
+    Each gets an audited leave with ``reason: "lease_expired"``, dated at the end of its
+    lease (it was not known alive after that). The caller announces the returned peers
+    as left. Concurrent sweepers are safe: each row is closed by one conditional update.
+    """
+    now = now or timezone.now()
+    stale = (Attendance.objects.filter(room_key=room.key, left_at__isnull=True)
+             .filter(Q(lease_until__lte=now) | Q(lease_until__isnull=True))
+             .values_list("peer_id", "lease_until"))
+    closed = []
+    for peer_id, until in stale:
+        rows = Attendance.objects.filter(peer_id=peer_id, left_at__isnull=True).filter(
+            Q(lease_until__lte=now) | Q(lease_until__isnull=True))
+        if _close(rows, peer_id, room, min(until or now, now), reason="lease_expired"):
+            closed.append(peer_id)
+    return closed
+
+
+def _close(rows, peer_id: str, room: RoomDescriptor, left_at, address: str | None = None,
+           **detail) -> bool:
     with transaction.atomic():
-        closed = Attendance.objects.filter(peer_id=peer_id, left_at__isnull=True).update(
-            left_at=timezone.now())
+        closed = rows.update(left_at=left_at)
         if closed:
             me = Attendance.objects.select_related("user").get(peer_id=peer_id)
             assert me.left_at is not None  # just set above
             audit.record(me.user, "room.leave", room.audit_object, object_type=_type(room),
                          object_id=room.key.partition(":")[2], address=address,
                          room=room.key, peer_id=peer_id,
-                         seconds=round((me.left_at - me.joined_at).total_seconds(), 1))
+                         seconds=round(max(0, (me.left_at - me.joined_at).total_seconds()), 1),
+                         **detail)
     return bool(closed)
 
 

@@ -15,11 +15,17 @@ def attribute(keyword: str, value) -> tuple[str, dict]:
     values = [v for v in values if v not in (None, "")]
     if values:
         if vr == "PN":
-            values = [{"Alphabetic": str(v)} for v in values]
+            values = [_person_name(str(v)) for v in values]
         elif vr in ("IS", "US", "UL", "SL", "SS"):
             values = [int(v) for v in values]
         entry["Value"] = values
     return f"{tag:08X}", entry
+
+
+def _person_name(value: str) -> dict:
+    """PS3.18 F.2.2: a PN's component groups as Alphabetic, Ideographic, Phonetic."""
+    groups = zip(("Alphabetic", "Ideographic", "Phonetic"), value.split("=")[:3], strict=False)
+    return {name: group for name, group in groups if group}
 
 
 def dataset(**attributes) -> dict:

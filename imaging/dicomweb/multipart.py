@@ -33,11 +33,17 @@ def new_boundary() -> str:
 def encode(parts: Iterable[tuple[str, bytes]], boundary: str) -> Iterator[bytes]:
     """Yield the body part by part, so a large series streams instead of filling memory."""
     for content_type, data in parts:
-        yield (f"--{boundary}\r\nContent-Type: {content_type}\r\n"
-               f"Content-Length: {len(data)}\r\n\r\n").encode()
-        yield data
-        yield b"\r\n"
-    yield f"--{boundary}--\r\n".encode()
+        yield from encode_part(content_type, data, boundary)
+    yield closing(boundary)
+
+
+def encode_part(content_type: str, data: bytes, boundary: str) -> tuple[bytes, bytes, bytes]:
+    return ((f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+             f"Content-Length: {len(data)}\r\n\r\n").encode(), data, b"\r\n")
+
+
+def closing(boundary: str) -> bytes:
+    return f"--{boundary}--\r\n".encode()
 
 
 def decode(body: bytes, content_type: str) -> list[tuple[dict[str, str], bytes]]:

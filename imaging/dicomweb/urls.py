@@ -13,6 +13,7 @@ urlpatterns = [
     path(S, views.study, name="dicomweb-study"),
     path(S + "/metadata", views.study_metadata),
     path(S + "/series", views.study_series),
+    path(S + "/instances", views.study_instances),
     path(SE, views.series),
     path(SE + "/metadata", views.series_metadata),
     path(SE + "/thumbnail", views.series_thumbnail, name="dicomweb-series-thumbnail"),

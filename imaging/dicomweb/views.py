@@ -25,6 +25,7 @@ from cloudhospital.security.tokens import user_for_api_token
 from imaging import budget, render, sharing, store, validate
 from imaging.dicomweb import multipart, qido, stow, wado
 from imaging.models import Instance
+from imaging.offload import hold_for_test, offload, steps
 
 log = logging.getLogger(__name__)
 DICOM_JSON = "application/dicom+json"
@@ -45,18 +46,15 @@ def _authenticate(request):
 
 def endpoint(view=None, *, post: bool = False):
     """Auth, method check, and the mapping of every expected failure to a 4xx answer.
-    ``post=True`` for the resources that take STOW-RS."""
+    ``post=True`` for the resources that take STOW-RS.
+
+    The view itself, authentication included (sessions and tokens are database reads),
+    runs on the imaging pool (``imaging.offload``), never on the shared sync thread."""
     if view is None:
         return functools.partial(endpoint, post=post)
     allowed = ("GET", "HEAD", "POST") if post else ("GET", "HEAD")
 
-    @csrf_exempt
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if request.method not in allowed:
-            response = _error(405, "method_not_allowed", f"{request.method} is not supported")
-            response["Allow"] = ", ".join(allowed)
-            return response
+    def handle(request, *args, **kwargs):
         user, how = _authenticate(request)
         if user is None:
             response = _error(401, "unauthorized", "log in or send a valid bearer token")
@@ -68,6 +66,9 @@ def endpoint(view=None, *, post: bool = False):
                 return _error(403, "csrf", "CSRF check failed")
         request.user = user
         try:
+            for name in ("study_uid", "series_uid", "sop_uid"):
+                if name in kwargs:
+                    qido.check_uid(kwargs[name], name)
             return view(request, *args, **kwargs)
         except InvalidInput as exc:  # PS3.18 answers a malformed query with 400
             return _error(400, exc.code, exc.message)
@@ -89,6 +90,15 @@ def endpoint(view=None, *, post: bool = False):
             log.exception("stored instance unreadable")
             return _error(503, "storage_unavailable", "a stored instance cannot be read")
 
+    @csrf_exempt
+    @functools.wraps(view)
+    async def wrapper(request, *args, **kwargs):
+        if request.method not in allowed:
+            response = _error(405, "method_not_allowed", f"{request.method} is not supported")
+            response["Allow"] = ", ".join(allowed)
+            return response
+        return await offload(handle)(request, *args, **kwargs)
+
     return wrapper
 
 
@@ -101,8 +111,16 @@ def _json(data, status: int = 200) -> HttpResponse:
 
 
 def _multipart(parts, kind: str) -> StreamingHttpResponse:
+    """Streamed asynchronously: each part is read and decrypted on the imaging pool."""
     boundary = multipart.new_boundary()
-    response = StreamingHttpResponse(multipart.encode(parts, boundary))
+
+    async def body():
+        async for content_type, data in steps(iter(parts)):
+            for chunk in multipart.encode_part(content_type, data, boundary):
+                yield chunk
+        yield multipart.closing(boundary)
+
+    response = StreamingHttpResponse(body())
     response["Content-Type"] = f'multipart/related; type="{kind}"; boundary={boundary}'
     return response
 
@@ -114,17 +132,17 @@ def studies(request):
     if request.method == "POST":
         return _stow(request, None)
     query = qido.normalise(request.GET)
+    hold_for_test("qido")
     results = qido.search_studies(sharing.visible_studies(request.user), query, _base(request))
     _audit_search(request, "studies", len(results), results)
     return _json(results)
 
 
 def _audit_search(request, level: str, count: int, results: list[dict]) -> None:
-
-
     uids = [r["0020000D"]["Value"][0] for r in results if "Value" in r.get("0020000D", {})]
     audit.record(request.user, "imaging.qido", object_type="imaging.study", object_id="*",
-                 request=request, level=level, count=count, query=request.GET.urlencode(),
+                 request=request, level=level, count=count,
+                 query=qido.audited_query(request.GET),
                  studies=sorted(set(uids))[:100])
 
 
@@ -230,6 +248,15 @@ def series_instances(request, study_uid, series_uid):
     results = qido.search_instances(found, qido.normalise(request.GET), _base(request))
     sharing.read(request.user, "imaging.qido", found.study, request=request,
                  level="instances", count=len(results))
+    return _json(results)
+
+
+@endpoint
+def study_instances(request, study_uid):
+    found = sharing.get_study(request.user, study_uid)
+    results = qido.search_study_instances(found, qido.normalise(request.GET), _base(request))
+    sharing.read(request.user, "imaging.qido", found, request=request, level="instances",
+                 count=len(results))
     return _json(results)
 
 

@@ -12,6 +12,15 @@ def image_store(tmp_path, settings):
     return settings.IMAGE_STORE_DIR
 
 
+@pytest.fixture(autouse=True)
+def imaging_work_on_the_test_thread(request, settings):
+    """Unit tests keep their data in one transaction of the test thread's connection, which
+    a pool thread's own connection cannot see; tests marked ``transaction=True`` (and the
+    live ones) exercise the pool itself."""
+    marker = request.node.get_closest_marker("django_db")
+    settings.IMAGING_OFFLOAD = bool(marker and marker.kwargs.get("transaction"))
+
+
 @pytest.fixture
 def scanner(world):
     from imaging.models import RemoteAE

@@ -14,6 +14,7 @@ import pydicom
 import pytest
 
 from imaging import store
+from imaging.patient_index import patient_id_hash
 from tests.conftest import ROOT
 from tests.imaging.dicomfiles import encode, series
 from tests.imaging.platform_db import query
@@ -24,12 +25,13 @@ def state(platform, settings) -> dict:
     """The index as the platform left it; every row's blob decrypted and parsed here."""
     settings.DATA_DIR = platform.data_dir  # the platform's keys (DATA_DIR/secrets.json)
     settings.IMAGE_STORE_DIR = platform.data_dir / "images"
-    rows = query(platform, """
+    crash_patient = patient_id_hash("CRASH-1")  # the index holds Patient IDs encrypted
+    rows = query(platform, f"""
         SELECT i.sop_instance_uid, i.blob_key, se.series_instance_uid
         FROM imaging_instance i JOIN imaging_series se ON i.series_id = se.id
         JOIN imaging_study st ON se.study_id = st.id
         JOIN imaging_dicompatient p ON st.patient_id = p.id
-        WHERE p.patient_id = 'CRASH-1'""")
+        WHERE p.patient_id_hash = '{crash_patient}'""")  # noqa: S608 - a hex digest
     unreadable = []
     for sop_uid, blob_key, series_uid in rows:
         try:

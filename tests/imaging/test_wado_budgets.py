@@ -8,6 +8,7 @@ import pytest
 from imaging.ingest import ingest_instance
 from tests.imaging import hostile
 from tests.imaging.dicomfiles import encode, synthetic
+from tests.imaging.test_dicomweb import body_of
 
 MiB = hostile.MiB
 OCTETS = 'multipart/related; type="application/octet-stream"'
@@ -26,7 +27,7 @@ def _base(instance) -> str:
 
 
 def _parts(response) -> int:
-    body = b"".join(response.streaming_content)
+    body = body_of(response)
     boundary = response["Content-Type"].split("boundary=")[1].encode()
     return body.count(b"--" + boundary + b"\r\n")
 

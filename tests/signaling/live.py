@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+import urllib.request
 
 from tests.conftest import ROOT
 
@@ -55,3 +57,21 @@ def finish(process: subprocess.Popen, timeout: float = 150) -> tuple[int, dict, 
         out, err = process.communicate()
     lines = [line for line in out.splitlines() if line.startswith("{")]
     return process.returncode, json.loads(lines[-1]) if lines else {}, err[-3000:]
+
+
+def start_daphne(env: dict, port: int, log) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                             "cloudhospital.asgi:application"], env=env, cwd=ROOT,
+                            stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_healthy(url: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"daphne at {url} did not become healthy")

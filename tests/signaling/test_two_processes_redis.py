@@ -4,37 +4,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, free_port
-from tests.signaling.live import finish, scheduled_consultation, start_client
+from tests.conftest import free_port
+from tests.signaling.live import (
+    finish,
+    scheduled_consultation,
+    start_client,
+    start_daphne,
+    wait_healthy,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.skipif(
     not os.environ.get("REDIS_URL"),
     reason="needs REDIS_URL: two processes can only meet through Redis (CI sets it on its "
            "second run)")]
-
-
-def start_daphne(env: dict, port: int, log) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "cloudhospital.asgi:application"], env=env, cwd=ROOT,
-                            stdout=log, stderr=subprocess.STDOUT)
-
-
-def wait_healthy(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"daphne at {url} did not become healthy")
 
 
 @pytest.mark.parametrize("backend", ["channels_redis.core.RedisChannelLayer",

@@ -12,8 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinics.access import patient_of, staff_of, visible_patients
 from clinics import identity
+from clinics.access import patient_of, staff_of, visible_patients
 from clinics.consultations import actions, forms, queries, rooms
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status

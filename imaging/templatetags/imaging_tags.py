@@ -13,9 +13,13 @@ register = template.Library()
 def consultation_studies(context, consultation):
     user = context["request"].user
     staff = staff_of(user)
+    studies = list(sharing.studies_of_consultation(user, consultation)
+                   .select_related("patient").prefetch_related("series"))
+    shares = {s.study_id: s for s in consultation.study_shares.filter(
+        study__in=[s.pk for s in studies])}
     return {"consultation": consultation,
-            "studies": list(sharing.studies_of_consultation(user, consultation)
-                            .prefetch_related("series")),
+            "studies": [{"study": s, "identity": viewing.patient_identity(s),
+                         "share": shares.get(s.pk)} for s in studies],
             "can_attach": staff is not None and consultation.is_open
             and staff.role in (Role.CLINIC_DOCTOR, Role.COORDINATOR)
             and staff.institution_id == consultation.inviting_institution_id}

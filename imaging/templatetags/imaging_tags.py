@@ -2,6 +2,7 @@
 
 from django import template
 
+from clinics import identity as identity_rules
 from clinics.access import staff_of
 from clinics.models import Role
 from imaging import sharing, viewing
@@ -41,5 +42,13 @@ def consultation_viewer(context, consultation):
     sharing.read(user, "imaging.view", study, request=request,
                  consultation=str(consultation.pk))
     out = viewing.viewer_context(study, str(consultation.pk))
-    out["studies"] = [{"study": s, "identity": viewing.patient_identity(s)} for s in studies]
+    shares = {sh.study_id: sh for sh in consultation.study_shares.all()}
+    out["studies"] = [{"study": s, "identity": viewing.patient_identity(s),
+                       "share": shares.get(s.pk)} for s in studies]
     return out
+
+
+@register.filter
+def patient_line(study) -> str:
+    """``{{ study|patient_line }}``: name, 男/女, age, ID tail (clinics.identity), decoded."""
+    return identity_rules.line(viewing.patient_identity(study))

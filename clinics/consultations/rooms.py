@@ -76,7 +76,7 @@ def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
         record_when=lambda present: record_when_consented(consultation, present))
 
 
-def workspace_of(consultation: Consultation) -> dict:
+def workspace_of(consultation: Consultation) -> dict[str, object]:
     """What the generic room page shows for a consultation: a readable title (patient,
     the two institutions, the scheduled time) and the workspace panel beside the video
     (summary and images, ``consultations/workspace.html``) with its scripts."""

@@ -204,3 +204,37 @@ def test_the_viewer_works_on_a_phone_with_touch(platform_server, browser):
                            " return i.complete && i.naturalWidth > 0; }")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "viewer-phone.png"))
+
+
+def test_a_study_of_another_patient_is_refused_then_attached_with_a_reason(platform_server,
+                                                                          browser):
+    url = platform_server.url
+    slices = phantom(2, patient_id="ZHOU-0042")
+    for ds in slices:
+        ds.PatientName = "ZHOU^LI"
+    auth = {"Authorization": f"Bearer {platform_server.token('clinic_doctor')}"}
+    DICOMwebClient(url=f"{url}/dicomweb", headers=auth).store_instances(slices)
+    consultation = next(c for c in requests.get(f"{url}/api/v1/consultations", headers=auth,
+                                                timeout=30).json()
+                        if c["status"] == "scheduled")
+    page = login(browser, url, "clinic_doctor", platform_server.password,
+                 viewport={"width": 1100, "height": 800})
+    page.goto(f"{url}/imaging/")
+    row = page.locator("tr", has_text="ZHOU LI")
+    row.locator("select[name=consultation]").select_option(consultation["id"])
+    row.locator("form[action$='/attach/'] button[type=submit]").click()
+    page.wait_for_selector("#patient-mismatch")
+    assert page.inner_text("#theirs-name") == "ZHOU LI"
+    assert page.inner_text("#mine-name") not in ("", "ZHOU LI")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "patient-mismatch.png"))
+    page.fill("#mismatch-reason", "CT console name typo, checked the ID card in person")
+    page.click("#patient-mismatch button[type=submit]")
+    page.wait_for_selector("#imaging .identity-mismatch")
+    assert "checked the ID card" in page.inner_text("#imaging .identity-mismatch")
+    trail = platform_server.manage(
+        "shell", "-c", "from cloudhospital.security.models import AuditEntry as A; "
+        "e = A.objects.filter(action='imaging.attach.mismatch_confirmed').latest('at'); "
+        "print(e.detail['reason'], e.object_id)").stdout
+    assert "CT console name typo, checked the ID card in person" in trail
+    assert slices[0].StudyInstanceUID in trail

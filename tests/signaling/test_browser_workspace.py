@@ -112,6 +112,18 @@ def test_the_clinic_side_follows_what_the_specialist_shows_and_back(platform_ser
                                  timeout=30_000)
     assert specialist.is_checked("#ws-follow")
 
+    # Foreign or malformed workspace messages change nothing.
+    before = specialist.evaluate("window.cloudViewer.getView()")
+    specialist.evaluate("""() => { const s = window.cloudViewer.getView().series;
+      [{app: 'viewer', view: {series: 'not-a-series', slice: 3}}, {app: 'viewer', view: null},
+       {app: 'viewer', view: {series: s, slice: 'x', zoom: 1e309}},
+       {app: 'viewer', view: {series: s, slice: -1}}, {app: 'other', view: {series: s, slice: 0}}]
+      .forEach(d => document.dispatchEvent(new CustomEvent('room:data',
+        {detail: {from: 'x', name: 'x', data: d}}))); }""")
+    assert specialist.evaluate("window.cloudViewer.getView()") == before
+    sent = clinic.evaluate("window.cloudRoom.broadcast({app: 'viewer', junk: 'x'.repeat(20000)})")
+    assert sent == 0  # over the 16 KiB limit: not sent
+
     specialist.wait_for_function("() => { const i = document.querySelector('#workspace .cv-img');"
                                  " return i.complete && i.naturalWidth > 0; }")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -583,11 +583,12 @@
       return { series: data.series[p.series].uid, slice: p.slice, preset: p.preset,
                window: p.window, zoom: p.zoom, cx: p.cx, cy: p.cy, layout: ports.length, port: active };
     }
-    function setView(v) {
-      if (!v || typeof v !== "object") { return; }
+    function setView(v) {  // true when applied; a malformed view is ignored whole
+      if (!v || typeof v !== "object") { return false; }
       var idx = -1;
       data.series.forEach(function (s, i) { if (s.uid === v.series) { idx = i; } });
-      if (idx < 0) { return; }
+      var slice = Number(v.slice);
+      if (idx < 0 || !isFinite(slice) || slice < 0 || Math.floor(slice) !== slice) { return false; }
       applying = true;
       try {
         var n = v.layout === 2 ? 2 : 1;
@@ -601,10 +602,10 @@
         port.zoom = isFinite(v.zoom) ? Math.max(0.2, Math.min(20, Number(v.zoom))) : 1;
         port.cx = isFinite(v.cx) ? Number(v.cx) : 0.5;
         port.cy = isFinite(v.cy) ? Number(v.cy) : 0.5;
-        var slice = Math.floor(Number(v.slice)) || 0;
         if (port.series !== idx) { port.loadSeries(idx, slice); }
         else { port.setSlice(slice); }
       } finally { applying = false; }
+      return true;
     }
     function changed() {
       if (applying) { return; }

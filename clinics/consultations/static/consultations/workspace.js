@@ -30,11 +30,10 @@
     lead.addEventListener("click", function () { send({ lead: true }); });
     document.addEventListener("room:data", function (event) {
       var d = event.detail, msg = d && d.data;
-      if (!msg || msg.app !== APP || typeof msg.view !== "object") { return; }
-      if (msg.lead) { follow.checked = true; }
-      if (!follow.checked) { return; }
-      viewer.setView(msg.view);
-      status.textContent = (d.name || "") + " ▸ " + (msg.view.slice + 1);
+      if (!msg || msg.app !== APP || !msg.view || typeof msg.view !== "object") { return; }
+      if (msg.lead === true) { follow.checked = true; }
+      if (!follow.checked || !viewer.setView(msg.view)) { return; }
+      status.textContent = (d.name || "") + " ▸ " + (Number(msg.view.slice) + 1);
       root.dataset.following = d.name || "peer";
     });
     // A newcomer asks nothing: the next change on either side brings it up to date; a

@@ -147,8 +147,20 @@ def test_specialist_reads_and_measures_the_attached_study(platform_server, brows
     page.mouse.up()
     page.wait_for_selector(".cv-port[data-window='-580,1660']")
     assert "window=-580,1660" in page.get_attribute(".cv-port .cv-img", "src")
+    # cine runs through the stack until stopped
+    page.click("button[data-action=cine]")
+    page.wait_for_function("() => document.querySelector('.cv-port').dataset.slice !== '6'")
+    page.click("button[data-action=cine]")
+    assert page.get_attribute("button[data-action=cine]", "aria-pressed") == "false"
+    # two viewports side by side, the second one its own stack
+    page.click("button[data-action=layout]")
+    assert page.locator(".cv-port").count() == 2
+    page.wait_for_selector(".cv-port[data-port='1'][data-ready='1']")
+    page.locator(".cv-port[data-port='0']").click()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "viewer-desktop.png"))
+    page.click("button[data-action=layout]")
+    assert page.locator(".cv-port").count() == 1
 
     other = login(browser, url, "endo_specialist", platform_server.password)
     response = other.goto(f"{url}/imaging/studies/{slices[0].StudyInstanceUID}/")

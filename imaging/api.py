@@ -35,10 +35,14 @@ class StudyOut(Schema):
     modalities: list[str]
     instances: int
     viewer_url: str
+    identity_mismatch: list[str] = []
 
 
 class AttachIn(Schema):
     study_instance_uid: str
+    # Given only when the study names another patient and the clinic doctor confirms why
+    # it belongs to this consultation (else 409 patient_mismatch, both identities shown).
+    mismatch_reason: str = ""
 
 
 class CopyIn(Schema):
@@ -88,8 +92,9 @@ def attach_study(request, consultation_id: uuid.UUID, payload: AttachIn):
     consultation = actions.get_consultation(request.user, consultation_id, request=request,
                                             audit_read=False)
     share = sharing.attach_study(request.user, consultation, payload.study_instance_uid,
-                                 request=request)
-    return HttpStatus(201, study_dict(share.study, consultation.pk))
+                                 mismatch_reason=payload.mismatch_reason, request=request)
+    return HttpStatus(201, {**study_dict(share.study, consultation.pk),
+                            "identity_mismatch": share.identity_mismatch})
 
 
 @router.post("/imaging/studies/{study_uid}/deidentified-copies",

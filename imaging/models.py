@@ -204,6 +204,11 @@ class StudyShare(models.Model):
                                      related_name="study_shares")
     shared_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Attached although the study's patient differs from the consultation's (the clinic
+    # doctor confirmed with a reason): which identity fields differ, and why it was accepted.
+    identity_mismatch = models.JSONField(_("identity fields that differ"), default=list,
+                                         blank=True)
+    mismatch_reason = EncryptedTextField(_("reason the mismatch was accepted"), blank=True)
 
     class Meta:
         verbose_name = _("study attached to a consultation")

@@ -27,6 +27,7 @@ PRESETS: dict[str, tuple[float, float]] = {
     "mediastinum": (40.0, 400.0),
     "bone": (400.0, 1800.0),
     "brain": (40.0, 80.0),
+    "soft_tissue": (50.0, 350.0),
 }
 MEDIA_TYPES = {"png": "image/png", "jpeg": "image/jpeg"}
 CACHE_SECONDS = 3600

@@ -29,7 +29,7 @@ from clinics.models import Institution, Role
 from clinics.referrals.access import study_grant_referrals
 from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from cloudhospital.security import audit
-from imaging import deid, ingest, store
+from imaging import deid, identity_check, ingest, store
 from imaging.models import DeidentifiedCopy, Instance, Series, Source, Study, StudyShare
 
 
@@ -87,8 +87,12 @@ def read(user, action: str, study: Study, *, request=None, **detail) -> None:
 
 
 def attach_study(user, consultation: Consultation, study_uid: str, *,
-                 request=None) -> StudyShare:
-    """The requesting centre attaches one of its studies to its open consultation."""
+                 mismatch_reason: str = "", request=None) -> StudyShare:
+    """The requesting centre attaches one of its studies to its open consultation.
+
+    A study naming another patient is refused (``identity_check``) unless
+    ``mismatch_reason`` says why it belongs here; that confirmation is audited and kept
+    on the share."""
     staff = staff_of(user)
     if staff is None or staff.role not in (Role.CLINIC_DOCTOR, Role.COORDINATOR):
         raise NotAllowed("only the requesting centre's staff attach studies")
@@ -99,18 +103,30 @@ def attach_study(user, consultation: Consultation, study_uid: str, *,
     if not consultation.is_open:
         raise InvalidInput("the consultation is closed", field="consultation")
     study = Study.objects.filter(study_instance_uid=study_uid,
-                                 institution=staff.institution_id).first()
+                                 institution=staff.institution_id).select_related(
+                                     "patient").first()
     if study is None:
         raise NotFound("no such study at your institution")
+    existing = StudyShare.objects.filter(study=study, consultation=consultation).first()
+    if existing is not None:
+        return existing
+    fields, reason = identity_check.check(consultation.patient, study.patient,
+                                          mismatch_reason)
     try:
         with transaction.atomic():
-            share = StudyShare.objects.create(study=study, consultation=consultation,
-                                              shared_by=staff)
+            share = StudyShare.objects.create(
+                study=study, consultation=consultation, shared_by=staff,
+                identity_mismatch=fields, mismatch_reason=reason if fields else "")
     except IntegrityError:
-        share = StudyShare.objects.get(study=study, consultation=consultation)
+        return StudyShare.objects.get(study=study, consultation=consultation)
     audit.record(user, "imaging.attach", object_type="imaging.study",
                  object_id=study.study_instance_uid[:64], patient_id=consultation.patient_id,
                  request=request, consultation=str(consultation.pk))
+    if fields:
+        audit.record(user, "imaging.attach.mismatch_confirmed", object_type="imaging.study",
+                     object_id=study.study_instance_uid[:64],
+                     patient_id=consultation.patient_id, request=request,
+                     consultation=str(consultation.pk), fields=fields, reason=reason)
     return share
 
 

@@ -24,8 +24,7 @@ from clinics.consultations import actions
 from clinics.consultations.access import visible_consultations
 from clinics.models import Institution, Role
 from cloudhospital.core.errors import DomainError, NotFound
-from imaging import budget, sharing, sources, store
-from imaging import render as rendering
+from imaging import budget, identity_check, sharing, sources, store, viewing
 from imaging.ingest import QuarantineQuota, ingest_instance
 from imaging.models import Instance, Source
 from imaging.offload import offload
@@ -108,15 +107,30 @@ def _upload(request):
 @login_required
 @require_POST
 def attach(request, study_uid):
+    """Attach a study; a study of another patient shows both identities side by side and
+    asks the clinic doctor for a reason (409) before it is attached."""
     try:
         consultation = actions.get_consultation(
             request.user, request.POST.get("consultation", ""), request=request,
             audit_read=False)
-        sharing.attach_study(request.user, consultation, study_uid, request=request)
+        share = sharing.attach_study(request.user, consultation, study_uid,
+                                     mismatch_reason=request.POST.get("mismatch_reason", ""),
+                                     request=request)
+    except identity_check.PatientMismatch as exc:
+        return render(request, "imaging/attach_mismatch.html", {
+            "error": exc, "study_uid": study_uid, "consultation": consultation,
+            "fields": [identity_check.label(f) for f in exc.extra["differences"]],
+            "mine": exc.extra["consultation_patient"], "theirs": exc.extra["study_patient"],
+            "max_reason": identity_check.MAX_REASON_CHARS}, status=409)
     except (DomainError, ValueError) as exc:
         return _error_page(request, exc if isinstance(exc, DomainError)
                            else NotFound("no such consultation"))
-    messages.success(request, _("Study attached; the consultation's specialist can read it."))
+    if share.identity_mismatch:
+        messages.warning(request, _("Study attached although its patient differs; the "
+                                    "consultation shows a warning."))
+    else:
+        messages.success(request, _("Study attached; the consultation's specialist can read "
+                                    "it."))
     return redirect("consultations:consultation_detail", pk=consultation.pk)
 
 
@@ -157,18 +171,8 @@ def viewer(request, study_uid):
         return _error_page(request, exc)
     sharing.read(request.user, "imaging.view", study, request=request,
                  consultation=request.GET.get("consultation", ""))
-    series = []
-    for s in study.series.all():
-        instances = list(s.instances.order_by("instance_number", "id")
-                         .values_list("sop_instance_uid", "number_of_frames"))
-        series.append({"uid": s.series_instance_uid, "modality": s.modality,
-                       "number": s.series_number, "description": s.series_description,
-                       "images": [[uid, frames] for uid, frames in instances]})
-    return render(request, "imaging/viewer.html", {
-        "study": study, "series": series, "presets": rendering.PRESETS,
-        "viewer_data": {"study": study.study_instance_uid, "series": series,
-                        "presets": rendering.PRESETS},
-        "consultation": request.GET.get("consultation", "")})
+    return render(request, "imaging/viewer.html",
+                  viewing.viewer_context(study, request.GET.get("consultation", "")))
 
 
 @login_required

@@ -43,6 +43,7 @@ def room_strings() -> dict[str, str]:
         "quality_fair": _("fair"), "quality_poor": _("poor"),
         "ice_restart": _("Network changed. Restoring the call…"),
         "you": _("You"),
+        "workspace_failed": _("The workspace could not be loaded. Reload the page."),
     }
 
 
@@ -58,7 +59,8 @@ def room(request, kind: str, object_id: str):
                  object_id=str(object_id), room=descriptor.key)
     config = {"kind": kind, "object_id": str(object_id), "room": descriptor.key,
               "ticket_url": f"/api/v1/{kind}s/{object_id}/signaling-ticket",
-              "open": descriptor.open, "name": descriptor.name, "role": descriptor.role}
+              "open": descriptor.open, "name": descriptor.name, "role": descriptor.role,
+              "workspace_url": descriptor.extra.get("workspace_url", "")}
     return render(request, "signaling/room.html", {
         "room": descriptor, "config": config, "strings": room_strings(),
         "script_version": _script()[1]})

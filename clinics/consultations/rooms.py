@@ -11,8 +11,12 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth import get_user_model
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinics import identity
 from clinics.access import User, patient_of, staff_of
 from clinics.consultations import actions
 from clinics.consultations.access import visible_consultations
@@ -64,16 +68,37 @@ def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
     # for those who see it but may not join (no verified licence, a department colleague).
     # The recorder is no one's reader: it is admitted by consent alone.
     found = Consultation.objects if is_recorder(user) else visible_consultations(user)
-    consultation = found.filter(pk=pk).first()
+    consultation = found.select_related(
+        "patient", "inviting_institution", "invited_institution").filter(pk=pk).first()
     if consultation is None:
         raise NotFound("no such consultation")
     role, name = participant_role(user, consultation)
     return RoomDescriptor(
         key=f"consultation:{pk}", role=role, name=name,
         open=consultation.status in JOINABLE, audit_object=consultation,
+        extra=workspace_of(consultation) if role != RECORDER_ROLE else {},
         on_join=lambda joiner, present: start_when_both_sides_present(
             joiner, consultation, present),
         record_when=lambda present: record_when_consented(consultation, present))
+
+
+def workspace_of(consultation: Consultation) -> dict[str, object]:
+    """What the generic room page shows for a consultation: a readable title (patient,
+    the two institutions, the scheduled time) and the workspace panel beside the video
+    (summary and images, ``consultations/workspace.html``) with its scripts."""
+    when = consultation.scheduled_at
+    scheduled = (timezone.localtime(when).strftime("%Y年%-m月%-d日 %H:%M") if when else "")
+    return {
+        "title": identity.line(identity.patient_identity(consultation.patient)),
+        "subtitle": f"{consultation.inviting_institution.name} → "
+                    f"{consultation.invited_institution.name}"
+                    + (f" · {scheduled}" if scheduled else ""),
+        "workspace_url": reverse("consultations:workspace", args=[consultation.pk]),
+        "workspace_scripts": [static("imaging/viewer.js"),
+                              static("consultations/workspace.js")],
+        "workspace_styles": [static("imaging/viewer.css"),
+                             static("consultations/workspace.css")],
+    }
 
 
 def record_when_consented(consultation: Consultation, present: list[Present]) -> bool:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("consultations/<uuid:pk>/", views.consultation_detail, name="consultation_detail"),
     path("consultations/<uuid:pk>/do/<str:step>/", views.consultation_step,
          name="consultation_step"),
+    path("consultations/<uuid:pk>/workspace/", views.workspace, name="workspace"),
     path("consultations/<uuid:pk>/report/", views.report_editor, name="report_editor"),
     path("me/", views.patient_home, name="patient_home"),
 ]

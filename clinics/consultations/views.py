@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinics import identity
 from clinics.access import patient_of, staff_of, visible_patients
-from clinics.consultations import actions, forms, queries
+from clinics.consultations import actions, forms, queries, rooms
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
@@ -72,6 +73,20 @@ def consultation_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         "reason_form": forms.ReasonForm(), "schedule_form": forms.ScheduleForm(),
         "Status": Status, "Role": Role,
     })
+
+
+@login_required
+def workspace(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """The consultation's panel in the live room: summary and images (an HTML fragment the
+    generic room page loads from the room descriptor's ``workspace_url``). Only the room's
+    participants get it; everyone else gets 404 or 403 exactly as from the room."""
+    try:
+        consultation = actions.get_consultation(request.user, pk, request=request)
+        rooms.participant_role(request.user, consultation)
+    except DomainError as exc:
+        return page_error(request, exc)
+    return render(request, "consultations/workspace.html", {
+        "c": consultation, "identity": identity.patient_identity(consultation.patient)})
 
 
 # The form of each step that takes input; the steps themselves are actions.STEPS.

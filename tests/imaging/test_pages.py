@@ -42,8 +42,8 @@ def test_upload_files_folder_and_zip(world, client_for):
     assert Instance.objects.count() == 4 and QuarantinedItem.objects.count() == 1
     assert QuarantinedItem.objects.get().reason == "unparseable"
     page = alice.get("/imaging/").content.decode()
-    assert "Test^Patient" in page
-    assert "Test^Patient" not in client_for(world.oscar).get("/imaging/").content.decode()
+    assert "Test Patient" in page and "Test^Patient" not in page  # decoded
+    assert "Test Patient" not in client_for(world.oscar).get("/imaging/").content.decode()
     refused = client_for(world.sam).post("/imaging/upload/",
                                          {"files": [SimpleUploadedFile("x.dcm", b"x")]})
     assert refused.status_code == 403
@@ -58,7 +58,8 @@ def test_viewer_reachable_from_the_consultation_for_its_specialist(world, ct_stu
     assert client_for(world.sam).get(viewer).status_code == 404
     attached = client_for(world.alice).post(
         f"/imaging/studies/{ds.StudyInstanceUID}/attach/",
-        {"consultation": str(consultation.pk)})
+        {"consultation": str(consultation.pk),
+         "mismatch_reason": "synthetic study of another patient"})
     assert attached.status_code == 302
     detail = client_for(world.sam).get(f"/consultations/{consultation.pk}/").content.decode()
     assert f"{viewer}?consultation={consultation.pk}" in detail
@@ -67,7 +68,7 @@ def test_viewer_reachable_from_the_consultation_for_its_specialist(world, ct_stu
     html = page.content.decode()
     assert f"/series/{ds.SeriesInstanceUID}/thumbnail" in html
     assert 'id="viewer-data"' in html and ds.SOPInstanceUID in html
-    assert "Test^Patient" in html and "lung" in html
+    assert "Test Patient" in html and "Test^Patient" not in html and "肺窗" in html
     assert client_for(world.tom).get(viewer).status_code == 404
     assert AuditEntry.objects.filter(actor=world.sam.user, action="imaging.view").exists()
 

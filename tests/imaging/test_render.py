@@ -29,7 +29,7 @@ def test_ct_window_works_in_hounsfield_units():
 
 def test_presets_are_the_standard_ones():
     assert PRESETS == {"lung": (-600, 1500), "mediastinum": (40, 400), "bone": (400, 1800),
-                       "brain": (40, 80)}
+                       "brain": (40, 80), "soft_tissue": (50, 350)}
 
 
 def test_the_file_window_is_the_default_and_a_request_overrides_it():

@@ -13,6 +13,9 @@ from cloudhospital.core.errors import InvalidInput, NotAllowed, NotFound
 from imaging import sharing
 
 pytestmark = pytest.mark.django_db
+# The synthetic studies name "Test^Patient", not the consultation's patient: attaching
+# them takes the clinic doctor's confirmation (imaging.identity_check).
+SYNTHETIC = "synthetic test study of another patient"
 
 
 def study_url(ds):
@@ -42,7 +45,8 @@ def test_attaching_grants_the_consultation_specialist_only(world, ct_study, clie
                                                            consultation_at):
     ds = ct_study[0]
     consultation = consultation_at("scheduled")
-    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID)
+    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
     assert visible(client_for(world.sam), ds)
     assert not visible(client_for(world.tom), ds)
     assert not visible(client_for(world.oscar), ds)
@@ -57,7 +61,8 @@ def test_a_specialist_of_another_consultation_is_refused(world, ct_study, client
 
     ds = ct_study[0]
     mine = consultation_at("scheduled")
-    sharing.attach_study(world.alice.user, mine, ds.StudyInstanceUID)
+    sharing.attach_study(world.alice.user, mine, ds.StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
     other = actions.create_request(world.alice.user, actions.RequestDetails(
         patient=world.pat, invited_institution=world.hospital, specialist=world.tom,
         reason="r", clinical_question="q", record_summary="s"))
@@ -71,7 +76,8 @@ def test_the_grant_ends_after_the_grace_period(world, ct_study, client_for, cons
                                                 settings):
     ds = ct_study[0]
     consultation = consultation_at("in_progress")
-    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID)
+    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
     from tests.conftest import advance
 
     consultation = advance(world, consultation, "completed")
@@ -91,16 +97,20 @@ def test_only_the_requesting_centre_attaches_its_own_studies(world, ct_study, co
     with pytest.raises(NotFound):
         sharing.attach_study(world.oscar.user, consultation, ds.StudyInstanceUID)
     with pytest.raises(NotFound):
-        sharing.attach_study(world.alice.user, consultation, "1.2.3.4")
-    share = sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID)
-    again = sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID)
+        sharing.attach_study(world.alice.user, consultation, "1.2.3.4",
+                         mismatch_reason=SYNTHETIC)
+    share = sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
+    again = sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
     assert share == again
 
 
 def test_a_closed_consultation_takes_no_new_studies(world, ct_study, consultation_at):
     consultation = consultation_at("completed")
     with pytest.raises(InvalidInput):
-        sharing.attach_study(world.alice.user, consultation, ct_study[0].StudyInstanceUID)
+        sharing.attach_study(world.alice.user, consultation, ct_study[0].StudyInstanceUID,
+                         mismatch_reason=SYNTHETIC)
 
 
 def test_the_api_attaches_and_lists_a_consultations_studies(world, ct_study, client_for,
@@ -108,7 +118,7 @@ def test_the_api_attaches_and_lists_a_consultations_studies(world, ct_study, cli
     ds = ct_study[0]
     consultation = consultation_at("scheduled")
     url = f"/api/v1/consultations/{consultation.pk}/studies"
-    body = {"study_instance_uid": ds.StudyInstanceUID}
+    body = {"study_instance_uid": ds.StudyInstanceUID, "mismatch_reason": SYNTHETIC}
     refused = client_for(world.oscar).post(url, body, content_type="application/json")
     assert refused.status_code == 404 and refused.json()["error"] == "not_found"
     by_sam = client_for(world.sam).post(url, body, content_type="application/json")

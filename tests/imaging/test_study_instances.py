@@ -12,6 +12,10 @@ from pydicom.uid import generate_uid
 
 from tests.imaging.dicomfiles import encode, series
 
+# A synthetic study names "Test^Patient", not the consultation's patient: attaching it
+# takes the clinic doctor's confirmation (imaging.identity_check).
+SYNTHETIC = "synthetic test study of another patient"
+
 
 def _two_series(**kw):
     study_uid = generate_uid()
@@ -70,7 +74,8 @@ def test_the_study_instance_search_follows_the_access_rules(world, client_for,
         assert response.json()["error"] == "not_found"
     assert client_for(world.alice).get("/dicomweb/studies/1.2.3.4/instances").status_code == 404
     consultation = consultation_at("accepted")
-    sharing.attach_study(world.alice.user, consultation, study_uid)
+    sharing.attach_study(world.alice.user, consultation, study_uid,
+                         mismatch_reason=SYNTHETIC)
     shared = client_for(world.sam).get(url)
     assert shared.status_code == 200 and len(shared.json()) == 5
     assert AuditEntry.objects.filter(action="imaging.qido", object_id=study_uid,

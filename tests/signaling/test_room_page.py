@@ -32,14 +32,38 @@ def test_a_participant_gets_the_room_page_with_its_config_and_strings(world, con
     assert config == {"kind": "consultation", "object_id": str(consultation.pk),
                       "room": f"consultation:{consultation.pk}", "open": True, "name": "Sam",
                       "role": "specialist",
-                      "ticket_url": f"/api/v1/consultations/{consultation.pk}/signaling-ticket"}
+                      "ticket_url": f"/api/v1/consultations/{consultation.pk}/signaling-ticket",
+                      "workspace_url": f"/consultations/{consultation.pk}/workspace/"}
     strings = json_script(html, "room-strings")
     assert {"camera_refused", "alone", "reconnecting", "share", "mute"} <= set(strings)
     assert 'id="local-video"' in html and "csrfmiddlewaretoken" in html
+    # A readable title, not the room key; the consultation's workspace panel and scripts.
+    title = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    assert "Pat 男" in title and "consultation:" not in title
+    assert "Centre A → Test Tertiary" in html
+    assert 'id="workspace"' in html and "/static/consultations/workspace.js" in html
     script = re.search(r'<script src="(/signaling/room\.js\?v=\w+)"', html).group(1)
     served = Client().get(script)
     assert served.status_code == 200 and served["Content-Type"].startswith("text/javascript")
     assert b"RTCPeerConnection" in served.content
+
+
+@pytest.mark.django_db
+def test_the_workspace_panel_is_for_the_rooms_participants_only(world, consultation_at):
+    consultation = consultation_at("scheduled")
+    url = f"/consultations/{consultation.pk}/workspace/"
+    for user, status in ((world.sam.user, 200), (world.alice.user, 200),
+                         (world.tom.user, 404), (world.oscar.user, 404)):
+        client = Client()
+        client.force_login(user)
+        answer = client.get(url)
+        assert answer.status_code == status, (user, answer.status_code)
+    client = Client()
+    client.force_login(world.sam.user)
+    html = client.get(url).content.decode()
+    assert "BP uncontrolled" in html and 'id="ws-follow"' in html
+    assert "<script" not in html.replace('<script id="viewer-data"', "")
+    assert Client().get(url).status_code == 302  # to the login page
 
 
 @pytest.mark.django_db

@@ -15,8 +15,10 @@
   var state = {
     ws: null, myId: null, iceServers: [], peers: {}, local: null, screen: null,
     leaving: false, attempts: 0, pingTimer: null, statsTimer: null, reconnectTimer: null,
+    callStarted: null, callTimer: null,
     log: []  // the last notices shown, newest last
   };
+  var MAX_APP_MESSAGE = 16384;  // bytes of one workspace message on the data channel
   window.cloudRoom = state;  // for tests and debugging
 
   function say(text) {
@@ -164,10 +166,35 @@
   function wireChannel(peer, channel, greet) {
     peer.channel = channel;
     peer.messages = [];
-    channel.onmessage = function (event) { peer.messages.push(String(event.data)); };
-    var hello = function () { channel.send("hello from " + state.myId); };
+    channel.onmessage = function (event) {
+      var text = String(event.data);
+      if (peer.messages.length < 200) { peer.messages.push(text.slice(0, 200)); }
+      if (text.charAt(0) !== "{" || text.length > MAX_APP_MESSAGE) { return; }
+      var data;
+      try { data = JSON.parse(text); } catch (e) { return; }
+      if (!data || typeof data !== "object" || typeof data.app !== "string") { return; }
+      // The room knows no workflow: the page's workspace script decides what "app" means.
+      document.dispatchEvent(new CustomEvent("room:data", { detail: {
+        from: peer.info.peer_id, name: peer.info.name || "", data: data } }));
+    };
+    var hello = function () {
+      channel.send("hello from " + state.myId);
+      document.dispatchEvent(new CustomEvent("room:peer-open", { detail: { peer: peer.info.peer_id } }));
+    };
     if (greet && channel.readyState === "open") { hello(); } else { channel.onopen = hello; }
   }
+
+  // Send a workspace message (a JSON object with an "app" name) to every peer.
+  state.broadcast = function (data) {
+    var text = JSON.stringify(data);
+    if (text.length > MAX_APP_MESSAGE) { return 0; }
+    var sent = 0;
+    Object.keys(state.peers).forEach(function (id) {
+      var channel = state.peers[id].channel;
+      if (channel && channel.readyState === "open") { channel.send(text); sent += 1; }
+    });
+    return sent;
+  };
 
   function makeOffer(peer, restart) {
     var pc = peer.pc;
@@ -224,7 +251,8 @@
     var ice = peer.pc.iceConnectionState;
     peer.tile.dataset.ice = ice;
     if (ice === "connected" || ice === "completed") {
-      clearTimeout(peer.restartTimer); peer.restartTimer = null; say(t.connected); return;
+      clearTimeout(peer.restartTimer); peer.restartTimer = null; say(t.connected);
+      startTimer(); return;
     }
     if (!peer.offerer) { return; }
     if (ice === "failed") { say(t.ice_restart); peer.pc.restartIce(); makeOffer(peer, true); }
@@ -268,6 +296,48 @@
     return tile;
   }
 
+  // --- the call timer: from the first connected peer until leaving ------------------
+
+  function startTimer() {
+    if (state.callTimer) { return; }
+    state.callStarted = Date.now();
+    var el = $("call-timer");
+    var tick = function () {
+      var s = Math.floor((Date.now() - state.callStarted) / 1000);
+      var h = Math.floor(s / 3600), m = Math.floor(s / 60) % 60, sec = s % 60;
+      if (el) {
+        el.textContent = (h ? h + ":" : "") + (m < 10 ? "0" : "") + m + ":" + (sec < 10 ? "0" : "") + sec;
+      }
+    };
+    tick();
+    state.callTimer = setInterval(tick, 1000);
+  }
+  function stopTimer() { clearInterval(state.callTimer); state.callTimer = null; }
+
+  // Leaving releases the camera and microphone: every track stopped, not just muted.
+  function releaseMedia() {
+    [state.local, state.screen].forEach(function (stream) {
+      if (stream) { stream.getTracks().forEach(function (tr) { tr.stop(); }); }
+    });
+    state.local = null; state.screen = null;
+    $("local-video").srcObject = null;
+    roomEl.dataset.media = "released";
+  }
+
+  // --- the workspace panel a room kind may offer (e.g. a consultation's images) ------
+
+  function loadWorkspace() {
+    var panel = $("workspace");
+    if (!panel || !config.workspace_url) { return; }
+    fetch(config.workspace_url, { credentials: "same-origin", headers: { Accept: "text/html" } })
+      .then(function (r) { if (!r.ok) { throw new Error("workspace " + r.status); } return r.text(); })
+      .then(function (html) {
+        panel.innerHTML = html;  // our own server's fragment, same origin
+        panel.setAttribute("aria-busy", "false");
+        document.dispatchEvent(new CustomEvent("room:workspace-loaded"));
+      }).catch(function () { panel.setAttribute("aria-busy", "false"); panel.textContent = t.workspace_failed; });
+  }
+
   // --- the connection indicator (getStats) -------------------------------------------
 
   function updateStats() {
@@ -298,6 +368,8 @@
   function setupControls() {
     var mute = $("btn-mute"), camera = $("btn-camera"), share = $("btn-share"), leave = $("btn-leave");
     label(mute, t.mute); label(camera, t.camera_off); label(share, t.share); label(leave, t.leave);
+    // Offer screen sharing only where the browser can (phones mostly cannot).
+    share.hidden = !(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
     mute.onclick = function () {
       if (!state.local) { return; }
       var tracks = state.local.getAudioTracks();
@@ -334,11 +406,17 @@
       label(share, t.share);
     }
     leave.onclick = function () {
-      if (state.leaving) { state.leaving = false; label(leave, t.leave); connect(); return; }
+      if (state.leaving) {
+        state.leaving = false; label(leave, t.leave);
+        startLocalMedia().then(connect); return;
+      }
       state.leaving = true;
       clearTimeout(state.reconnectTimer); state.reconnectTimer = null;
       if (state.ws) { state.ws.close(1000); }
       closeAllPeers();
+      releaseMedia();
+      stopTimer();
+      label(share, t.share);
       setState("left");
       say(t.left);
       label(leave, t.rejoin);
@@ -354,6 +432,8 @@
   }
 
   setupControls();
+  window.addEventListener("pagehide", releaseMedia);
+  loadWorkspace();
   state.statsTimer = setInterval(updateStats, 2000);
   startLocalMedia().then(connect);
 })();

@@ -247,7 +247,7 @@ SIGNALING_TICKET_SECONDS = envint("SIGNALING_TICKET_SECONDS", 60)
 # Presence in a live room is a lease the socket renews (docs/signaling.md, "Presence"): a
 # peer whose process died without a goodbye (kill -9) leaves the others' rooms within
 # about SIGNALING_LEASE_SECONDS. Renewal must come well within the lease.
-SIGNALING_LEASE_SECONDS = envint("SIGNALING_LEASE_SECONDS", 30)
+SIGNALING_LEASE_SECONDS = envint("SIGNALING_LEASE_SECONDS", 20)
 SIGNALING_LEASE_RENEW_SECONDS = envint("SIGNALING_LEASE_RENEW_SECONDS", 10)
 if not 0 < SIGNALING_LEASE_RENEW_SECONDS < SIGNALING_LEASE_SECONDS:
     raise ImproperlyConfigured("SIGNALING_LEASE_RENEW_SECONDS must be positive and shorter "

@@ -143,7 +143,7 @@ class RenewalOut(Schema):
     created_at: dt.datetime
 
 
-class VerifyOut(Schema):
+class PrescriptionVerifyOut(Schema):
     id: uuid.UUID
     status: str
     valid: bool
@@ -270,7 +270,7 @@ def renewal_request(request, prescription_id: uuid.UUID, payload: RenewalIn):
                             "note": req.note, "created_at": req.created_at})
 
 
-@router.get("/prescriptions/{prescription_id}/verify", response=_ok(VerifyOut))
+@router.get("/prescriptions/{prescription_id}/verify", response=_ok(PrescriptionVerifyOut))
 def verify(request, prescription_id: uuid.UUID):
     return actions.verify_signature(request.user, _get(request, prescription_id),
                                     request=request)

@@ -22,6 +22,7 @@ class Institution(models.Model):
 
     class Meta:
         verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -40,6 +41,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("department")
+        verbose_name_plural = _("departments")
         unique_together = [("institution", "name")]
 
     def __str__(self) -> str:
@@ -55,6 +57,7 @@ class CloudClinic(models.Model):
 
     class Meta:
         verbose_name = _("cloud clinic")
+        verbose_name_plural = _("cloud clinics")
 
     def __str__(self) -> str:
         return f"{self.institution} · {self.name}"
@@ -121,6 +124,7 @@ class Patient(models.Model):
 
     class Meta:
         verbose_name = _("patient")
+        verbose_name_plural = _("patients")
 
     def __str__(self) -> str:
         return self.name

@@ -67,6 +67,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "cloudhospital.urls"
 ASGI_APPLICATION = "cloudhospital.asgi.application"
 
+FORM_RENDERER = "cloudhospital.core.forms.ProjectFormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

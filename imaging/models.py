@@ -35,6 +35,7 @@ class RemoteAE(models.Model):
 
     class Meta:
         verbose_name = _("registered DICOM AE")
+        verbose_name_plural = _("registered DICOM AEs")
 
     def __str__(self) -> str:
         return f"{self.ae_title} → {self.institution}"
@@ -59,6 +60,7 @@ class DicomPatient(models.Model):
 
     class Meta:
         verbose_name = _("DICOM patient")
+        verbose_name_plural = _("DICOM patients")
         constraints = [models.UniqueConstraint(fields=["institution", "patient_id"],
                                                name="one_dicom_patient_per_issuer")]
 
@@ -126,6 +128,7 @@ class Instance(models.Model):
 
     class Meta:
         verbose_name = _("instance")
+        verbose_name_plural = _("instances")
         ordering = ["instance_number", "id"]
 
     def __str__(self) -> str:
@@ -148,6 +151,7 @@ class QuarantinedItem(models.Model):
 
     class Meta:
         verbose_name = _("quarantined DICOM input")
+        verbose_name_plural = _("quarantined DICOM inputs")
         ordering = ["-received_at", "-id"]
 
     def __str__(self) -> str:
@@ -165,6 +169,7 @@ class StudyShare(models.Model):
 
     class Meta:
         verbose_name = _("study attached to a consultation")
+        verbose_name_plural = _("studies attached to a consultation")
         constraints = [models.UniqueConstraint(fields=["study", "consultation"],
                                                name="one_share_per_consultation")]
 
@@ -186,6 +191,7 @@ class DeidentifiedCopy(models.Model):
 
     class Meta:
         verbose_name = _("de-identified copy")
+        verbose_name_plural = _("de-identified copies")
 
     def __str__(self) -> str:
         return f"{self.source_study_id} → {self.copy_id} ({self.purpose})"

@@ -106,7 +106,7 @@ def deidentified_copy(request, study_uid):
     target = Institution.objects.filter(pk=request.POST.get("institution") or 0).first()
     try:
         if target is None:
-            raise NotFound("no such institution")
+            raise NotFound(_("no such institution"))
         copy = sharing.share_deidentified(request.user, study_uid, target,
                                           request.POST.get("purpose", ""), request=request)
     except DomainError as exc:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinics.access import patient_of, staff_of, visible_patients
-from clinics.consultations import actions, forms, queries
+from clinics.consultations import actions, forms, listing, queries
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
@@ -28,8 +28,11 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request.user)
     if staff is None and not request.user.is_superuser:
         return redirect("clinics:home")
-    items = actions.list_consultations(request.user, limit=200, request=request)
-    return render(request, "consultations/consultation_list.html", {"items": items, "staff": staff})
+    found = listing.browse(request.user, request.GET, request=request)
+    return render(request, "consultations/consultation_list.html", {
+        "items": found.page.object_list, "page_obj": found.page, "staff": staff,
+        "querystring_base": found.querystring_base,
+        "filters": {"q": found.q, "status": found.status, "statuses": Status.choices}})
 
 
 @login_required

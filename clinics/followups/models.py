@@ -41,6 +41,7 @@ class FollowUpPlan(models.Model):
 
     class Meta:
         verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
         constraints = [models.UniqueConstraint(
             fields=["patient", "condition"], condition=Q(status="active"),
             name="one_active_plan_per_condition")]
@@ -70,6 +71,7 @@ class ScheduleTemplate(models.Model):
 
     class Meta:
         verbose_name = _("weekly schedule")
+        verbose_name_plural = _("weekly schedules")
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="template_weekday_range"),
             models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")),
@@ -102,6 +104,7 @@ class ScheduleException(models.Model):
 
     class Meta:
         verbose_name = _("schedule exception")
+        verbose_name_plural = _("schedule exceptions")
 
     def __str__(self) -> str:
         return f"{self.doctor} {self.date} {self.kind}"
@@ -119,6 +122,7 @@ class Slot(models.Model):
 
     class Meta:
         verbose_name = _("slot")
+        verbose_name_plural = _("slots")
         ordering = ["start"]
         constraints = [
             models.UniqueConstraint(fields=["doctor", "start"], name="one_slot_per_doctor_start"),
@@ -183,6 +187,7 @@ class Visit(models.Model):
 
     class Meta:
         verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
         ordering = ["-due_on", "-id"]
         constraints = [
             # The rule that no slot is ever double-booked lives here, in the database.
@@ -223,6 +228,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -242,6 +248,7 @@ class SmsMessage(models.Model):
 
     class Meta:
         verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
 
     def __str__(self) -> str:
         return self.dedupe_key

@@ -17,6 +17,7 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from clinics.followups.models import Notification, SmsMessage
 from cloudhospital.core import events
@@ -73,8 +74,14 @@ def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
             send_event_on_commit(events.user_group(user.pk), notification_event(n))
         if sms and patient is not None and patient.phone:
             sms_backend().send(dedupe_key=dedupe_key[:200], patient=patient,
-                               text=f"{title} {body}".strip())
+                               text=sms_text(title, body))
     return n
+
+
+def sms_text(title: str, body: str) -> str:
+    """An SMS as Chinese carriers require it: the sender's signature in 【】 first."""
+    signature = gettext("[Shenyang Cloud Hospital]")
+    return f"{signature}{title} {body}".strip()
 
 
 def unread(user, limit: int = 20) -> list[Notification]:

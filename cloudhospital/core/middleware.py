@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from cloudhospital.security.clientip import is_trusted_proxy, parse_ip
 
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
@@ -82,10 +84,10 @@ class HostileInputMiddleware:
             carries_nul = self._carries_nul(request)
         except RequestDataTooBig:  # a body that reached Django without the ASGI budget
             return _refuse(request, 413, "body_too_large",
-                           "the request body is larger than the limit")
+                           gettext("the request body is larger than the limit"))
         if carries_nul:
             return _refuse(request, 422, "invalid_input",
-                           "NUL characters are not allowed in any input")
+                           gettext("NUL characters are not allowed in any input"))
         return self.get_response(request)
 
     @staticmethod
@@ -125,5 +127,5 @@ class HostileInputMiddleware:
             return not_found(request)
         if isinstance(exception, (OverflowError, DataError)):
             return _refuse(request, 422, "invalid_input",
-                           "a value is out of range for this field")
+                           gettext("a value is out of range for this field"))
         return None

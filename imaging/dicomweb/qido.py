@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 from pydicom import datadict
 
 from cloudhospital.core.errors import InvalidInput
@@ -53,7 +54,8 @@ def _date(value: str) -> dt.date:
         return dt.datetime.strptime(value.replace("-", "").replace(".", ""),  # noqa: DTZ007
                                     "%Y%m%d").date()
     except ValueError as exc:
-        raise InvalidInput(f"bad date {value!r}: use YYYYMMDD or a range A-B") from exc
+        raise InvalidInput(gettext("bad date %(value)s: use YYYYMMDD or a range A-B") %
+                                   {"value": repr(value)}) from exc
 
 
 def _date_range(value: str) -> Q:
@@ -77,9 +79,9 @@ def _paging(query: dict[str, list[str]]) -> tuple[int, int]:
         limit = int(query.get("limit", [MAX_LIMIT])[0])
         offset = int(query.get("offset", [0])[0])
     except ValueError as exc:
-        raise InvalidInput("limit and offset must be integers") from exc
+        raise InvalidInput(gettext("limit and offset must be integers")) from exc
     if limit < 0 or offset < 0:
-        raise InvalidInput("limit and offset must not be negative")
+        raise InvalidInput(gettext("limit and offset must not be negative"))
     return min(limit, MAX_LIMIT), offset
 
 
@@ -202,4 +204,4 @@ def _int(value: str) -> int:
     try:
         return int(value)
     except ValueError as exc:
-        raise InvalidInput(f"{value!r} is not a number") from exc
+        raise InvalidInput(gettext("%(value)s is not a number") % {"value": repr(value)}) from exc

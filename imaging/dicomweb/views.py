@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from clinics.access import staff_of
@@ -139,7 +140,7 @@ def study(request, study_uid):
 def _stow(request, study_uid):
     staff = staff_of(request.user)
     if staff is None:
-        raise NotAllowed("storing needs a staff account at an institution")
+        raise NotAllowed(gettext("storing needs a staff account at an institution"))
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -270,7 +271,7 @@ def frame_rendered(request, study_uid, series_uid, sop_uid, frame_list):
     found = sharing.get_instance(request.user, study_uid, series_uid, sop_uid)
     numbers = wado.parse_frame_list(frame_list, found.number_of_frames)
     if len(numbers) != 1:
-        raise InvalidInput("render one frame at a time")
+        raise InvalidInput(gettext("render one frame at a time"))
     return _rendered(request, found.series.study, found, numbers[0] - 1)
 
 

@@ -30,12 +30,12 @@ def test_demo_patient_books_is_reminded_checks_in_and_is_called(platform_server,
     url, password = platform_server.url, platform_server.password
     doctor = _login(browser, url, "clinic_doctor", password)
     doctor.goto(url + "/followups/desk/")
-    doctor.wait_for_function("document.body.dataset.live === 'open'")
+    doctor.wait_for_selector("body[data-live=open]", state="attached")
 
     patient = _login(browser, url, "patient", password)
     patient.goto(url + "/me/")
     patient.click("#followups-link")
-    patient.wait_for_function("document.body.dataset.live === 'open'")
+    patient.wait_for_selector("body[data-live=open]", state="attached")
     patient.locator("button.book").first.click()
     patient.wait_for_load_state()
     appointment = patient.locator(".appointment[data-status=booked]")
@@ -46,7 +46,7 @@ def test_demo_patient_books_is_reminded_checks_in_and_is_called(platform_server,
 
     patient.locator("button.check-in").click()
     patient.wait_for_load_state()
-    patient.wait_for_function("document.body.dataset.live === 'open'")
+    patient.wait_for_selector("body[data-live=open]", state="attached")
     assert patient.locator(".appointment[data-status=checked_in] .position").inner_text() == "1"
     visit_id = patient.locator(".appointment").get_attribute("data-visit")
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext
 from clinics import signing
 from clinics.access import MaybeRequest, User
 from clinics.actions import require_licence, require_staff
-from clinics.consultations import reports
+from clinics.consultations import reports, signals
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import (
     Consent,
@@ -88,6 +88,7 @@ def _announce(consultation: Consultation) -> None:
                                       status=consultation.status)
     for user_id in sorted(participant_user_ids(consultation)):
         send_event_on_commit(events.user_group(user_id), event)
+    signals.consultation_moved.send(sender=Consultation, consultation=consultation)
 
 
 # --- the request --------------------------------------------------------------------------
@@ -375,6 +376,7 @@ def sign_report(user: User, consultation: Consultation, *, request: MaybeRequest
         draft.save()
         audit.record(user, "report.sign", consultation, request=request,
                      version=draft.version)
+        signals.report_signed.send(sender=Report, report=draft)
     return draft
 
 

@@ -252,3 +252,19 @@ class SmsMessage(models.Model):
 
     def __str__(self) -> str:
         return self.dedupe_key
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to be told: in-app always; SMS on or off, to this number."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    sms_enabled = models.BooleanField(_("also by SMS"), default=True)
+    phone = models.CharField(_("mobile phone for SMS"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: sms={'on' if self.sms_enabled else 'off'}"

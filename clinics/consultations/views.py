@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinics.access import patient_of, staff_of, visible_patients
-from clinics.consultations import actions, forms, listing, queries
+from clinics.consultations import actions, feedback, forms, listing, queries
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
@@ -107,7 +107,7 @@ def consultation_step(request: HttpRequest, pk: uuid.UUID, step: str) -> HttpRes
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, feedback.step_done(step, consultation))
     return redirect("consultations:consultation_detail", pk=pk)
 
 

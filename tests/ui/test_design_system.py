@@ -131,3 +131,17 @@ def test_an_outsider_lists_nothing_of_alices(client, world, many):
     client.force_login(world.oscar.user)
     page = client.get("/consultations/?q=Pat").content.decode()
     assert '<td data-label="患者"><a' not in page
+
+
+def test_a_step_says_what_happened_and_to_whom(client, world, consultation_at):
+    consultation = consultation_at("draft")
+    from django.utils import timezone
+
+    from clinics.consultations import actions
+
+    actions.record_consent(world.alice.user, consultation, signed_by="Pat", relation="self",
+                           signed_at=timezone.now(), method="written")
+    client.force_login(world.alice.user)
+    page = client.post(f"/consultations/{consultation.pk}/do/submit/", follow=True)
+    assert "Pat 的会诊申请已发送给 Sam（Test Tertiary）" in page.content.decode()
+    assert "完成。" not in page.content.decode()

@@ -9,16 +9,24 @@ PYTHON312 ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python
 PORT ?= 8000
 export DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: run test venv lint bench system-deps clean
+.PHONY: run test venv venv-test lint bench system-deps clean
 
+# `make run` installs what running needs (no test or benchmark tools); `make test` adds the
+# test extra. The vendored front-end assets are committed: no npm at run time.
 $(VENV)/.installed: pyproject.toml Makefile
 	@test -n "$(PYTHON312)" || { echo "python3.12 not found: install Python 3.12" >&2; exit 1; }
 	test -x $(PY) || $(PYTHON312) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,bench]'
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
 venv: $(VENV)/.installed
+
+venv-test: $(VENV)/.installed-test
 
 system-deps:
 	bash scripts/system-deps.sh
@@ -30,17 +38,17 @@ run: venv
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runplatform --port $(PORT)
 
-test: venv system-deps
+test: venv-test system-deps
 	$(PY) manage.py compilemessages_py
 	$(VENV)/bin/ruff check .
 	DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/mypy
 	DATA_DIR=$(CURDIR)/var/test $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: venv
+lint: venv-test
 	$(VENV)/bin/ruff check .
 	DATA_DIR=$(CURDIR)/var/test $(VENV)/bin/mypy
 
-bench: venv system-deps
+bench: venv-test system-deps
 	@# the reference PACS; a fresh Debian install may start its service: stop that one
 	fresh=$$(dpkg -s orthanc >/dev/null 2>&1 || echo yes); \
 	EXTRA_DEBIAN_PACKAGES="orthanc orthanc-dicomweb" bash scripts/system-deps.sh && \

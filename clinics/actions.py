@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from clinics import patient_names
 from clinics.access import staff_of, visible_patients
@@ -30,7 +31,8 @@ def require_staff(user, *roles: str) -> Staff:
 def require_licence(staff: Staff) -> None:
     """Doctors act only with a verified practising licence (real-name rule)."""
     if not staff.may_practise:
-        raise NotAllowed("a verified practising licence number is required (real-name rule)")
+        raise NotAllowed(gettext(
+            "a verified practising licence number is required (real-name rule)"))
 
 
 # --- patients -----------------------------------------------------------------------------
@@ -43,9 +45,9 @@ def register_patient(user, *, name: str, sex: str, date_of_birth: dt.date, natio
     except ValueError as exc:
         raise InvalidInput(str(exc), field="national_id") from exc
     if not name.strip():
-        raise InvalidInput("name is required", field="name")
+        raise InvalidInput(gettext("name is required"), field="name")
     if Patient.objects.filter(national_id_hash=lookup_hash(number)).exists():
-        raise InvalidInput("a patient with this national ID is already registered",
+        raise InvalidInput(gettext("a patient with this national ID is already registered"),
                            field="national_id")
     with transaction.atomic():
         patient = Patient.objects.create(
@@ -63,7 +65,7 @@ def find_patient_by_national_id(user, national_id: str, *, request=None) -> Pati
         raise InvalidInput(str(exc), field="national_id") from exc
     patient = visible_patients(user).filter(national_id_hash=lookup_hash(number)).first()
     if patient is None:
-        raise NotFound("no such patient")
+        raise NotFound(gettext("no such patient"))
     audit.record(user, "patient.lookup", patient, request=request)
     return patient
 

@@ -1,5 +1,6 @@
 """JSON API for institutions, staff and patients; thin over ``clinics.actions``."""
 
+from django.utils.translation import gettext
 from ninja import Router
 from ninja import Status as HttpStatus
 
@@ -72,6 +73,6 @@ def create_patient(request, payload: PatientIn):
 def get_patient(request, patient_id: int):
     patient = visible_patients(request.user).filter(pk=patient_id).first()
     if patient is None:
-        raise NotFound("no such patient")
+        raise NotFound(gettext("no such patient"))
     audit.record(request.user, "patient.read", patient, request=request)
     return patient_dict(patient)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.translation import gettext
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 PATTERN = re.compile(r"^\d{17}[\dX]$")
@@ -18,13 +20,13 @@ def validate_national_id(value: str) -> str:
     """Return the normalised number, or raise ValueError saying what is wrong."""
     number = (value or "").strip().upper()
     if not PATTERN.match(number):
-        raise ValueError("national ID must be 17 digits followed by a digit or X")
+        raise ValueError(gettext("national ID must be 17 digits followed by a digit or X"))
     try:
         dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
-        raise ValueError("national ID contains an impossible date of birth") from exc
+        raise ValueError(gettext("national ID contains an impossible date of birth")) from exc
     if check_digit(number[:17]) != number[17]:
-        raise ValueError("national ID check digit does not match")
+        raise ValueError(gettext("national ID check digit does not match"))
     return number
 
 

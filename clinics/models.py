@@ -23,6 +23,7 @@ class Institution(models.Model):
 
     class Meta:
         verbose_name = _("institution")
+        verbose_name_plural = _("institutions")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -41,6 +42,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("department")
+        verbose_name_plural = _("departments")
         unique_together = [("institution", "name")]
 
     def __str__(self) -> str:
@@ -56,6 +58,7 @@ class CloudClinic(models.Model):
 
     class Meta:
         verbose_name = _("cloud clinic")
+        verbose_name_plural = _("cloud clinics")
 
     def __str__(self) -> str:
         return f"{self.institution} · {self.name}"
@@ -129,6 +132,7 @@ class Patient(models.Model):
 
     class Meta:
         verbose_name = _("patient")
+        verbose_name_plural = _("patients")
 
     def __str__(self) -> str:
         return self.name

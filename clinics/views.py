@@ -7,19 +7,21 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clinics import actions
-from clinics.access import patient_of, staff_of
+from clinics import actions, workbench
+from clinics.access import staff_of
 from cloudhospital.core.errors import DomainError
 
 
 @login_required
 def home(request):
-    """Send each person to the page of their role."""
-    if patient_of(request.user) is not None:
-        return redirect("consultations:patient_home")
-    if staff_of(request.user) is None and request.user.is_staff:
-        return redirect("admin:index")
-    return redirect("consultations:consultation_list")
+    """Each person's workbench: per role, what waits and the next action."""
+    role, person, panels = workbench.panels_for(request.user)
+    if not role:
+        if request.user.is_staff:
+            return redirect("admin:index")
+        return redirect("consultations:consultation_list")
+    return render(request, "clinics/workbench.html",
+                  {"role": role, "person": person, "panels": panels})
 
 
 def page_error(request: HttpRequest, exc: DomainError,

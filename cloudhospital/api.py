@@ -11,6 +11,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, django_auth
@@ -80,12 +81,12 @@ def on_domain_error(request, exc: DomainError):
 def on_validation_error(request, exc: ValidationError):
     detail = [{"loc": [str(p) for p in e.get("loc", [])], "msg": str(e.get("msg", ""))}
               for e in exc.errors]
-    return error(request, 422, "invalid_input", "the request is not valid", detail=detail)
+    return error(request, 422, "invalid_input", gettext("the request is not valid"), detail=detail)
 
 
 @api.exception_handler(AuthenticationError)
 def on_auth_error(request, exc):
-    return error(request, 401, "unauthorized", "log in or send a valid bearer token")
+    return error(request, 401, "unauthorized", gettext("log in or send a valid bearer token"))
 
 
 @api.exception_handler(HttpError)
@@ -106,29 +107,30 @@ def on_unreadable_record(request, exc):
 @api.exception_handler(DataError)
 def on_out_of_range(request, exc):
     """An integer past the database's range (SQLite: OverflowError, PostgreSQL: DataError)."""
-    return error(request, 422, "invalid_input", "a value is out of range for this field")
+    return error(request, 422, "invalid_input", gettext("a value is out of range for this field"))
 
 
 @api.exception_handler(DjangoValidationError)
 def on_model_validation_error(request, exc):
     """A value a model field cannot hold, e.g. ``not-a-uuid`` as a consultation id."""
-    return error(request, 422, "invalid_input", "a value is not valid for this field")
+    return error(request, 422, "invalid_input", gettext("a value is not valid for this field"))
 
 
 @api.exception_handler(RecursionError)
 def on_too_deep(request, exc):
     """JSON nested deeper than the parser goes (``[[[[…]]]]`` in a 2 MiB body)."""
-    return error(request, 422, "invalid_input", "the JSON document is nested too deeply")
+    return error(request, 422, "invalid_input", gettext("the JSON document is nested too deeply"))
 
 
 @api.exception_handler(RequestDataTooBig)
 def on_body_too_large(request, exc):
-    return error(request, 413, "body_too_large", "the request body is larger than the limit")
+    return error(request, 413, "body_too_large",
+                 gettext("the request body is larger than the limit"))
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
-    return error(request, 404, "not_found", "not found")
+    return error(request, 404, "not_found", gettext("not found"))
 
 
 def _register_routers() -> None:

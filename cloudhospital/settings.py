@@ -69,6 +69,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "cloudhospital.urls"
 ASGI_APPLICATION = "cloudhospital.asgi.application"
 
+FORM_RENDERER = "cloudhospital.core.forms.ProjectFormRenderer"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -141,6 +143,8 @@ FOLLOWUP_JOB_MAX_ATTEMPTS = envint("FOLLOWUP_JOB_MAX_ATTEMPTS", 5)
 FOLLOWUP_JOB_BACKOFF_SECONDS = envint("FOLLOWUP_JOB_BACKOFF_SECONDS", 30)
 FOLLOWUP_JOB_LEASE_SECONDS = envint("FOLLOWUP_JOB_LEASE_SECONDS", 900)
 FOLLOWUP_SMS_BACKEND = envstr("FOLLOWUP_SMS_BACKEND", "clinics.followups.notify.LocalSmsBackend")
+# Where people reach the platform: links in SMS and the verify URL printed on reports.
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
 # Two-way referral: an urgent upward referral (green channel, 绿色通道) unanswered this
 # many hours is escalated to the receiving institution's coordinator (clinics/referrals).

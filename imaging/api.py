@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from django.utils.translation import gettext
 from ninja import Router, Schema
 from ninja import Status as HttpStatus
 
@@ -102,7 +103,7 @@ def attach_study(request, consultation_id: uuid.UUID, payload: AttachIn):
 def deidentified_copy(request, study_uid: str, payload: CopyIn):
     target = Institution.objects.filter(pk=payload.institution_id).first()
     if target is None:
-        raise NotFound("no such institution")
+        raise NotFound(gettext("no such institution"))
     copy = sharing.share_deidentified(request.user, study_uid, target, payload.purpose,
                                       request=request)
     return HttpStatus(201, study_dict(copy))

@@ -37,6 +37,7 @@ class RemoteAE(models.Model):
 
     class Meta:
         verbose_name = _("registered DICOM AE")
+        verbose_name_plural = _("registered DICOM AEs")
 
     def __str__(self) -> str:
         return f"{self.ae_title} → {self.institution}"
@@ -85,6 +86,7 @@ class DicomPatient(models.Model):
 
     class Meta:
         verbose_name = _("DICOM patient")
+        verbose_name_plural = _("DICOM patients")
         constraints = [models.UniqueConstraint(fields=["institution", "patient_id_hash"],
                                                name="one_dicom_patient_per_issuer")]
 
@@ -168,6 +170,7 @@ class Instance(models.Model):
 
     class Meta:
         verbose_name = _("instance")
+        verbose_name_plural = _("instances")
         ordering = ["instance_number", "id"]
 
     def __str__(self) -> str:
@@ -190,6 +193,7 @@ class QuarantinedItem(models.Model):
 
     class Meta:
         verbose_name = _("quarantined DICOM input")
+        verbose_name_plural = _("quarantined DICOM inputs")
         ordering = ["-received_at", "-id"]
 
     def __str__(self) -> str:
@@ -212,6 +216,7 @@ class StudyShare(models.Model):
 
     class Meta:
         verbose_name = _("study attached to a consultation")
+        verbose_name_plural = _("studies attached to a consultation")
         constraints = [models.UniqueConstraint(fields=["study", "consultation"],
                                                name="one_share_per_consultation")]
 
@@ -233,6 +238,7 @@ class DeidentifiedCopy(models.Model):
 
     class Meta:
         verbose_name = _("de-identified copy")
+        verbose_name_plural = _("de-identified copies")
 
     def __str__(self) -> str:
         return f"{self.source_study_id} → {self.copy_id} ({self.purpose})"

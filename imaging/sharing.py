@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinics.access import staff_of
 from clinics.consultations.access import sent, visible_consultations
@@ -58,7 +59,7 @@ def visible_studies(user) -> QuerySet[Study]:
 def get_study(user, study_uid: str) -> Study:
     study = visible_studies(user).filter(study_instance_uid=study_uid).first()
     if study is None:
-        raise NotFound("no such study")
+        raise NotFound(gettext("no such study"))
     return study
 
 
@@ -66,7 +67,7 @@ def get_series(user, study_uid: str, series_uid: str) -> Series:
     study = get_study(user, study_uid)
     series = study.series.filter(series_instance_uid=series_uid).first()
     if series is None:
-        raise NotFound("no such series")
+        raise NotFound(gettext("no such series"))
     return series
 
 
@@ -74,7 +75,7 @@ def get_instance(user, study_uid: str, series_uid: str, sop_uid: str) -> Instanc
     series = get_series(user, study_uid, series_uid)
     instance = series.instances.filter(sop_instance_uid=sop_uid).first()
     if instance is None:
-        raise NotFound("no such instance")
+        raise NotFound(gettext("no such instance"))
     instance.series = series
     return instance
 
@@ -95,18 +96,18 @@ def attach_study(user, consultation: Consultation, study_uid: str, *,
     on the share."""
     staff = staff_of(user)
     if staff is None or staff.role not in (Role.CLINIC_DOCTOR, Role.COORDINATOR):
-        raise NotAllowed("only the requesting centre's staff attach studies")
+        raise NotAllowed(gettext("only the requesting centre's staff attach studies"))
     if not visible_consultations(user).filter(pk=consultation.pk).exists():
-        raise NotFound("no such consultation")
+        raise NotFound(gettext("no such consultation"))
     if consultation.inviting_institution_id != staff.institution_id:
-        raise NotAllowed("only the requesting centre attaches studies to a consultation")
+        raise NotAllowed(gettext("only the requesting centre attaches studies to a consultation"))
     if not consultation.is_open:
-        raise InvalidInput("the consultation is closed", field="consultation")
+        raise InvalidInput(gettext("the consultation is closed"), field="consultation")
     study = Study.objects.filter(study_instance_uid=study_uid,
                                  institution=staff.institution_id).select_related(
                                      "patient").first()
     if study is None:
-        raise NotFound("no such study at your institution")
+        raise NotFound(gettext("no such study at your institution"))
     existing = StudyShare.objects.filter(study=study, consultation=consultation).first()
     if existing is not None:
         return existing
@@ -142,13 +143,13 @@ def share_deidentified(user, study_uid: str, target: Institution, purpose: str, 
     by ``target``; the original and its grants are untouched."""
     staff = staff_of(user)
     if not purpose.strip():
-        raise InvalidInput("say what the copy is for", field="purpose")
+        raise InvalidInput(gettext("say what the copy is for"), field="purpose")
     study = Study.objects.filter(study_instance_uid=study_uid).first()
     if study is None or not (user.is_superuser or (
             staff is not None and staff.institution_id == study.institution_id)):
-        raise NotFound("no such study at your institution")
+        raise NotFound(gettext("no such study at your institution"))
     if staff is not None and staff.role not in (Role.CLINIC_DOCTOR, Role.COORDINATOR):
-        raise NotAllowed("only the owning institution's clinic staff share studies")
+        raise NotAllowed(gettext("only the owning institution's clinic staff share studies"))
     uids = deid.UidMap(secrets.token_bytes(32))
     pseudonym = "ANON-" + secrets.token_hex(4).upper()
     instances = list(Instance.objects.filter(series__study=study))
@@ -163,7 +164,8 @@ def share_deidentified(user, study_uid: str, target: Institution, purpose: str, 
             outcome = ingest.ingest_instance(data, institution=target, source=Source.DEID,
                                              sender=user.get_username())
             if not outcome.ok:
-                raise InvalidInput(f"the de-identified copy was refused: {outcome.message}")
+                raise InvalidInput(gettext("the de-identified copy was refused: %(message)s") %
+                                           {"message": outcome.message})
         copy = Study.objects.get(study_instance_uid=new_uid)
         DeidentifiedCopy.objects.create(source_study=study, copy=copy,
                                         target_institution=target, purpose=purpose[:200],

@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v storescu >/dev/null 2>&1 || need+=(dcmtk)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# Chinese glyphs for the browser tests and screenshots (pages are Chinese by default).
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 [ -x /usr/sbin/nginx ] || need+=(nginx)
 for pkg in ${EXTRA_DEBIAN_PACKAGES:-}; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi

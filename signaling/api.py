@@ -8,6 +8,7 @@ and one user (session or bearer auth here, see cloudhospital/api.py).
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils.translation import gettext
 from ninja import Router, Schema
 
 from cloudhospital.core.errors import Conflict
@@ -36,7 +37,7 @@ ANSWERS = {200: TicketOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Err
 def ticket_for(request, kind: str, object_id: str) -> dict:
     room = rooms.resolve(kind, request.user, object_id)
     if not room.open:
-        raise Conflict("the room is not open for joining now")
+        raise Conflict(gettext("the room is not open for joining now"))
     raw = issue_ticket(request.user, room.key)
     audit.record(request.user, "room.ticket", room.audit_object, request=request,
                  object_type="" if room.audit_object is not None else f"room.{kind}",

@@ -36,6 +36,7 @@ class Attendance(models.Model):
 
     class Meta:
         verbose_name = _("room attendance")
+        verbose_name_plural = _("room attendances")
         ordering = ["joined_at", "id"]
         indexes = [models.Index(fields=["room_key", "left_at"])]
 
@@ -59,6 +60,7 @@ class Recording(models.Model):
 
     class Meta:
         verbose_name = _("recording")
+        verbose_name_plural = _("recordings")
         ordering = ["-finished_at"]
 
     def __str__(self) -> str:

@@ -16,11 +16,12 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinics import signing
 from clinics.access import MaybeRequest, User
 from clinics.actions import require_licence, require_staff
-from clinics.consultations import reports
+from clinics.consultations import reports, signals
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import (
     Consent,
@@ -56,7 +57,7 @@ def get_consultation(user: User, consultation_id: uuid.UUID | str,
     """A consultation the user may see (404 otherwise, so its existence does not leak)."""
     consultation = visible_consultations(user).filter(pk=consultation_id).first()
     if consultation is None:
-        raise NotFound("no such consultation")
+        raise NotFound(gettext("no such consultation"))
     if audit_read:
         audit.record(user, "consultation.read", consultation, request=request)
     return consultation
@@ -66,7 +67,8 @@ def _move(consultation: Consultation, to: str) -> Consultation:
     """Lock the row and move it to ``to``, or answer 409 with the current state."""
     locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
     if not locked.can_transition_to(to):
-        raise InvalidTransition(f"cannot go from {locked.status} to {to}",
+        raise InvalidTransition(gettext("cannot go from %(status)s to %(to)s") %
+                                        {"status": locked.status, "to": to},
                                 status=locked.status)
     locked.status = to
     return locked
@@ -86,6 +88,7 @@ def _announce(consultation: Consultation) -> None:
                                       status=consultation.status)
     for user_id in sorted(participant_user_ids(consultation)):
         send_event_on_commit(events.user_group(user_id), event)
+    signals.consultation_moved.send(sender=Consultation, consultation=consultation)
 
 
 # --- the request --------------------------------------------------------------------------
@@ -105,25 +108,25 @@ class RequestDetails:
 
 def _check_details(staff: Staff, details: RequestDetails) -> None:
     if details.patient.home_institution_id != staff.institution_id:
-        raise NotAllowed("the patient is not registered at your institution")
+        raise NotAllowed(gettext("the patient is not registered at your institution"))
     if details.invited_institution.pk == staff.institution_id:
-        raise InvalidInput("invite another institution", field="invited_institution")
+        raise InvalidInput(gettext("invite another institution"), field="invited_institution")
     if details.specialist is None and details.department is None:
-        raise InvalidInput("address a specialist or a department", field="specialist")
+        raise InvalidInput(gettext("address a specialist or a department"), field="specialist")
     if details.specialist is not None and (
             details.specialist.role != Role.SPECIALIST
             or details.specialist.institution_id != details.invited_institution.pk):
-        raise InvalidInput("the specialist does not work at the invited institution",
+        raise InvalidInput(gettext("the specialist does not work at the invited institution"),
                            field="specialist")
     if details.department is not None and (
             details.department.institution_id != details.invited_institution.pk):
-        raise InvalidInput("the department is not at the invited institution",
+        raise InvalidInput(gettext("the department is not at the invited institution"),
                            field="department")
     for field in ("reason", "clinical_question", "record_summary"):
         if not getattr(details, field).strip():
-            raise InvalidInput(f"{field} is required", field=field)
+            raise InvalidInput(gettext("%(field)s is required") % {"field": field}, field=field)
     if details.urgency not in Urgency.values:
-        raise InvalidInput("urgency must be routine or urgent", field="urgency")
+        raise InvalidInput(gettext("urgency must be routine or urgent"), field="urgency")
     for when in details.proposed_times or []:
         check_clinical_time(when, field="proposed_times")
 
@@ -138,14 +141,14 @@ def check_clinical_time(when: dt.datetime, *, field: str) -> None:
     showed it in Asia/Shanghai overflowed (a 500 for everyone); year 1 at +14:00 overflowed
     on the way to UTC. Aware datetimes compare without conversion, so this never does."""
     if timezone.is_naive(when):
-        raise InvalidInput("the time needs a time zone", field=field)
+        raise InvalidInput(gettext("the time needs a time zone"), field=field)
     now = timezone.now()
     horizon = settings.CONSULTATION_SCHEDULE_HORIZON_DAYS
     if when < now - CLOCK_SKEW:
-        raise InvalidInput("the time is in the past", field=field)
+        raise InvalidInput(gettext("the time is in the past"), field=field)
     if when > now + dt.timedelta(days=horizon):
-        raise InvalidInput(f"the time is more than {horizon} days ahead", field=field,
-                           limit_days=horizon)
+        raise InvalidInput(gettext("the time is more than %(n)d days ahead") % {"n": horizon},
+                           field=field, limit_days=horizon)
 
 
 def create_request(user: User, details: RequestDetails,
@@ -175,21 +178,21 @@ def record_consent(user: User, consultation: Consultation, *, signed_by: str, re
     """Written informed consent, recorded by the requesting side before sending."""
     staff = require_staff(user, Role.CLINIC_DOCTOR, Role.COORDINATOR)
     if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution records consent")
+        raise NotAllowed(gettext("only the inviting institution records consent"))
     if consultation.status != Status.DRAFT:
-        raise InvalidTransition("consent is recorded while the request is a draft",
+        raise InvalidTransition(gettext("consent is recorded while the request is a draft"),
                                 status=consultation.status)
     if not signed_by.strip():
-        raise InvalidInput("who signed is required", field="signed_by")
+        raise InvalidInput(gettext("who signed is required"), field="signed_by")
     if relation not in Relation.values:
-        raise InvalidInput("unknown relation", field="relation")
+        raise InvalidInput(gettext("unknown relation"), field="relation")
     if method not in ConsentMethod.values:
-        raise InvalidInput("unknown consent method", field="method")
+        raise InvalidInput(gettext("unknown consent method"), field="method")
     if timezone.is_naive(signed_at) or signed_at > timezone.now() + CLOCK_SKEW:
-        raise InvalidInput("signed_at must be an aware time, not in the future",
+        raise InvalidInput(gettext("signed_at must be an aware time, not in the future"),
                            field="signed_at")
     if signed_at < timezone.now() - dt.timedelta(days=settings.CONSULTATION_SCHEDULE_HORIZON_DAYS):
-        raise InvalidInput("consent signed that long ago must be signed again",
+        raise InvalidInput(gettext("consent signed that long ago must be signed again"),
                            field="signed_at")
     with transaction.atomic():
         consent, _ = Consent.objects.update_or_create(
@@ -208,11 +211,11 @@ def submit_request(user: User, consultation: Consultation,
     staff = require_staff(user, Role.CLINIC_DOCTOR)
     require_licence(staff)
     if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution sends the request")
+        raise NotAllowed(gettext("only the inviting institution sends the request"))
     with transaction.atomic():
         locked = _move(consultation, Status.REQUESTED)
         if not Consent.objects.filter(consultation=locked).exists():
-            raise InvalidInput("record the patient's written informed consent first",
+            raise InvalidInput(gettext("record the patient's written informed consent first"),
                                field="consent")
         locked.requested_at = timezone.now()
         locked.save(update_fields=["status", "requested_at", "updated_at"])
@@ -228,7 +231,7 @@ def _require_addressee(user: User, consultation: Consultation) -> Staff:
     addressed = (consultation.specialist_id == staff.pk if consultation.specialist_id
                  else consultation.invited_department_id == staff.department_id)
     if not addressed:
-        raise NotAllowed("this consultation is not addressed to you")
+        raise NotAllowed(gettext("this consultation is not addressed to you"))
     return staff
 
 
@@ -249,7 +252,7 @@ def decline(user: User, consultation: Consultation,
             *, reason: str, request: MaybeRequest = None) -> Consultation:
     staff = _require_addressee(user, consultation)
     if not reason.strip():
-        raise InvalidInput("a reason is required to decline", field="reason")
+        raise InvalidInput(gettext("a reason is required to decline"), field="reason")
     with transaction.atomic():
         locked = _move(consultation, Status.DECLINED)
         locked.decline_reason = reason.strip()
@@ -267,10 +270,10 @@ def schedule(user: User, consultation: Consultation, *, when: dt.datetime,
     """accepted → scheduled (or a reschedule); by the specialist or the invited coordinator."""
     staff = require_staff(user, Role.SPECIALIST, Role.COORDINATOR)
     if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the accepting specialist schedules")
+        raise NotAllowed(gettext("only the accepting specialist schedules"))
     if staff.role == Role.COORDINATOR and staff.institution_id not in (
             consultation.invited_institution_id, consultation.inviting_institution_id):
-        raise NotAllowed("not your institution's consultation")
+        raise NotAllowed(gettext("not your institution's consultation"))
     check_clinical_time(when, field="scheduled_at")
     with transaction.atomic():
         locked = _move(consultation, Status.SCHEDULED)
@@ -285,10 +288,10 @@ def schedule(user: User, consultation: Consultation, *, when: dt.datetime,
 def _require_participant(user: User, consultation: Consultation) -> Staff:
     staff = require_staff(user, Role.CLINIC_DOCTOR, Role.SPECIALIST)
     if staff.role == Role.SPECIALIST and consultation.specialist_id != staff.pk:
-        raise NotAllowed("you are not this consultation's specialist")
+        raise NotAllowed(gettext("you are not this consultation's specialist"))
     if staff.role == Role.CLINIC_DOCTOR and (
             staff.institution_id != consultation.inviting_institution_id):
-        raise NotAllowed("you are not at the inviting institution")
+        raise NotAllowed(gettext("you are not at the inviting institution"))
     return staff
 
 
@@ -309,11 +312,11 @@ def complete(user: User, consultation: Consultation,
     """in_progress → completed, once the specialist has signed a report."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist completes it")
+        raise NotAllowed(gettext("only the consultation's specialist completes it"))
     with transaction.atomic():
         locked = _move(consultation, Status.COMPLETED)
         if not locked.reports.filter(signed_at__isnull=False).exists():
-            raise InvalidInput("sign a report before completing", field="report")
+            raise InvalidInput(gettext("sign a report before completing"), field="report")
         locked.closed_at = timezone.now()
         locked.save(update_fields=["status", "closed_at", "updated_at"])
         audit.record(user, "consultation.complete", locked, request=request)
@@ -327,9 +330,9 @@ def cancel(user: User, consultation: Consultation,
     if staff.institution_id != consultation.inviting_institution_id and not (
             staff.role == Role.COORDINATOR
             and staff.institution_id == consultation.invited_institution_id):
-        raise NotAllowed("not your institution's consultation")
+        raise NotAllowed(gettext("not your institution's consultation"))
     if not reason.strip():
-        raise InvalidInput("a reason is required to cancel", field="reason")
+        raise InvalidInput(gettext("a reason is required to cancel"), field="reason")
     with transaction.atomic():
         locked = _move(consultation, Status.CANCELLED)
         locked.cancel_reason = reason.strip()
@@ -350,13 +353,14 @@ def save_report_draft(user: User, consultation: Consultation, *, findings: str, 
     """Write or edit the unsigned draft; after a signature this starts an amendment."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist writes its report")
+        raise NotAllowed(gettext("only the consultation's specialist writes its report"))
     if not (findings.strip() and opinion.strip()):
-        raise InvalidInput("findings and opinion are required", field="findings")
+        raise InvalidInput(gettext("findings and opinion are required"), field="findings")
     with transaction.atomic():
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
         if locked.status not in REPORTABLE:
-            raise InvalidTransition("a report is written once the consultation is scheduled",
+            raise InvalidTransition(gettext(
+                "a report is written once the consultation is scheduled"),
                                     status=locked.status)
         latest = consultation.reports.order_by("-version").first()
         if latest is not None and not latest.is_signed:
@@ -376,13 +380,13 @@ def sign_report(user: User, consultation: Consultation, *, request: MaybeRequest
     """Sign the current draft with the specialist's Ed25519 key; it is immutable after."""
     staff = require_staff(user, Role.SPECIALIST)
     if consultation.specialist_id != staff.pk:
-        raise NotAllowed("only the consultation's specialist signs its report")
+        raise NotAllowed(gettext("only the consultation's specialist signs its report"))
     require_licence(staff)
     with transaction.atomic():
         Consultation.objects.select_for_update().get(pk=consultation.pk)
         draft = consultation.reports.filter(signed_at__isnull=True).order_by("-version").first()
         if draft is None:
-            raise InvalidInput("there is no unsigned draft to sign", field="report")
+            raise InvalidInput(gettext("there is no unsigned draft to sign"), field="report")
         signing.ensure_signing_key(staff)
         draft.signed_at = timezone.now().replace(microsecond=0)
         draft.author = staff
@@ -391,6 +395,7 @@ def sign_report(user: User, consultation: Consultation, *, request: MaybeRequest
         draft.save()
         audit.record(user, "report.sign", consultation, request=request,
                      version=draft.version)
+        signals.report_signed.send(sender=Report, report=draft)
     return draft
 
 
@@ -399,9 +404,9 @@ def acknowledge_report(user: User, consultation: Consultation,
     """The inviting clinic doctor, who answers for treatment, acknowledges the report."""
     staff = require_staff(user, Role.CLINIC_DOCTOR)
     if staff.institution_id != consultation.inviting_institution_id:
-        raise NotAllowed("only the inviting institution acknowledges the report")
+        raise NotAllowed(gettext("only the inviting institution acknowledges the report"))
     if not consultation.reports.filter(signed_at__isnull=False).exists():
-        raise InvalidInput("there is no signed report to acknowledge", field="report")
+        raise InvalidInput(gettext("there is no signed report to acknowledge"), field="report")
     with transaction.atomic():
         consultation.acknowledged_at = timezone.now()
         consultation.acknowledged_by = staff
@@ -414,7 +419,7 @@ def verify_report(user: User, consultation: Consultation, version: int,
                   *, request: MaybeRequest = None) -> dict[str, Any]:
     report = consultation.reports.filter(version=version, signed_at__isnull=False).first()
     if report is None:
-        raise NotFound("no signed report with that version")
+        raise NotFound(gettext("no signed report with that version"))
     audit.record(user, "report.verify", consultation, request=request, version=version)
     return {"version": version, "valid": reports.verify(report),
             "signed_at": report.signed_at, "signer": report.author.real_name,
@@ -472,5 +477,5 @@ def take_step(user: User, consultation: Consultation, step: str,
     """Run one named workflow step (NotFound for a step that does not exist)."""
     run = STEPS.get(step)
     if run is None:
-        raise NotFound("no such step")
+        raise NotFound(gettext("no such step"))
     return run(user, consultation, request=request, **inputs)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from ninja import Query, Router, Schema
 from ninja import Status as HttpStatus
 
@@ -42,7 +43,7 @@ def list_consultations(request: HttpRequest,
 def create_consultation(request: HttpRequest, payload: ConsultationIn) -> HttpStatus[Any]:
     patient = visible_patients(request.user).filter(pk=payload.patient_id).first()
     if patient is None:
-        raise InvalidInput("unknown patient", field="patient_id")
+        raise InvalidInput(gettext("unknown patient"), field="patient_id")
     details = actions.RequestDetails(
         patient=patient,
         **queries.request_targets(invited_institution_id=payload.invited_institution_id,

@@ -8,6 +8,7 @@ before the call keeps the recorder out; it does not stop a recording already run
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from clinics.access import MaybeRequest, User, staff_of
 from clinics.consultations.models import Consent, Consultation, RecordingConsent
@@ -30,7 +31,8 @@ def set_recording_consent(user: User, consultation: Consultation, *, allowed: bo
     staff = staff_of(user)
     if staff is None or staff.pk not in (consultation.requested_by_id,
                                          consultation.specialist_id):
-        raise NotAllowed("only the requesting doctor and the specialist consent to recording")
+        raise NotAllowed(gettext(
+            "only the requesting doctor and the specialist consent to recording"))
     with transaction.atomic():
         consent, _ = RecordingConsent.objects.update_or_create(
             consultation=consultation, staff=staff, defaults={"allowed": allowed})

@@ -95,6 +95,7 @@ class Consultation(models.Model):
 
     class Meta:
         verbose_name = _("consultation")
+        verbose_name_plural = _("consultations")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -146,6 +147,7 @@ class Consent(models.Model):
 
     class Meta:
         verbose_name = _("informed consent")
+        verbose_name_plural = _("informed consents")
 
     def __str__(self) -> str:
         return f"{self.signed_by} ({self.relation})"
@@ -172,6 +174,7 @@ class Report(models.Model):
 
     class Meta:
         verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["consultation", "version"]
         constraints = [models.UniqueConstraint(fields=["consultation", "version"],
                                                name="one_report_per_version")]
@@ -206,6 +209,7 @@ class RecordingConsent(models.Model):
 
     class Meta:
         verbose_name = _("recording consent")
+        verbose_name_plural = _("recording consents")
         constraints = [models.UniqueConstraint(fields=["consultation", "staff"],
                                                name="one_recording_consent_per_staff")]
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from clinics.access import User, staff_of
 from clinics.consultations.models import Consultation, Report
@@ -18,7 +19,8 @@ def _one[M: models.Model](model: type[M], pk: int | None, **filters: Any) -> M |
         return None
     found: M | None = model._default_manager.filter(pk=pk, **filters).first()
     if found is None:
-        raise InvalidInput(f"unknown {model._meta.model_name} {pk}")
+        raise InvalidInput(gettext("unknown %(model_name)s %(pk)s") %
+                                   {"model_name": model._meta.model_name, "pk": pk})
     return found
 
 

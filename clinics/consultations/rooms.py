@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from clinics import identity
@@ -37,12 +38,12 @@ def participant_role(user: User, consultation: Consultation) -> tuple[str, str]:
     if is_recorder(user):
         if recording_permitted(consultation):
             return RECORDER_ROLE, str(_("Recording"))
-        raise NotAllowed("recording needs the consent of the patient and both doctors")
+        raise NotAllowed(gettext("recording needs the consent of the patient and both doctors"))
     staff = staff_of(user)
     if staff is not None:
         doctor = staff.role in (Role.CLINIC_DOCTOR, Role.SPECIALIST)
         if doctor and not staff.may_practise:
-            raise NotAllowed("a verified practising licence is required to join")
+            raise NotAllowed(gettext("a verified practising licence is required to join"))
         if staff.role == Role.SPECIALIST and consultation.specialist_id == staff.pk:
             return staff.role, staff.real_name
         if (staff.role == Role.CLINIC_DOCTOR
@@ -51,18 +52,18 @@ def participant_role(user: User, consultation: Consultation) -> tuple[str, str]:
         if staff.role == Role.COORDINATOR and staff.institution_id in (
                 consultation.inviting_institution_id, consultation.invited_institution_id):
             return staff.role, staff.real_name
-        raise NotAllowed("you are not a participant of this consultation")
+        raise NotAllowed(gettext("you are not a participant of this consultation"))
     patient = patient_of(user)
     if patient is not None and patient.pk == consultation.patient_id:
         return "patient", patient.name
-    raise NotAllowed("you are not a participant of this consultation")
+    raise NotAllowed(gettext("you are not a participant of this consultation"))
 
 
 def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
     try:
         pk = uuid.UUID(object_id)
     except ValueError:
-        raise NotFound("no such consultation") from None
+        raise NotFound(gettext("no such consultation")) from None
     # Who may not see the consultation is answered as for an id that does not exist (the
     # ticket API and the room page would otherwise tell that it exists); NotAllowed is left
     # for those who see it but may not join (no verified licence, a department colleague).
@@ -71,7 +72,7 @@ def resolve_consultation(user: User, object_id: str) -> RoomDescriptor:
     consultation = found.select_related(
         "patient", "inviting_institution", "invited_institution").filter(pk=pk).first()
     if consultation is None:
-        raise NotFound("no such consultation")
+        raise NotFound(gettext("no such consultation"))
     role, name = participant_role(user, consultation)
     return RoomDescriptor(
         key=f"consultation:{pk}", role=role, name=name,

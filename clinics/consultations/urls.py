@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinics.consultations import views
+from clinics.consultations import printing, views
 
 app_name = "consultations"
 urlpatterns = [
@@ -11,5 +11,9 @@ urlpatterns = [
          name="consultation_step"),
     path("consultations/<uuid:pk>/workspace/", views.workspace, name="workspace"),
     path("consultations/<uuid:pk>/report/", views.report_editor, name="report_editor"),
+    path("consultations/<uuid:pk>/reports/<int:version>.pdf", printing.report_pdf_view,
+         name="report_pdf"),
+    path("consultations/<uuid:pk>/reports/<int:version>/verify/", printing.report_verify,
+         name="report_verify"),
     path("me/", views.patient_home, name="patient_home"),
 ]

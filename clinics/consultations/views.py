@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from clinics import identity
 from clinics.access import patient_of, staff_of, visible_patients
-from clinics.consultations import actions, forms, queries, rooms
+from clinics.consultations import actions, feedback, forms, listing, queries, rooms
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import Consent, Status
 from clinics.consultations.reports import verify as signature_holds
@@ -29,8 +29,11 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request.user)
     if staff is None and not request.user.is_superuser:
         return redirect("clinics:home")
-    items = actions.list_consultations(request.user, limit=200, request=request)
-    return render(request, "consultations/consultation_list.html", {"items": items, "staff": staff})
+    found = listing.browse(request.user, request.GET, request=request)
+    return render(request, "consultations/consultation_list.html", {
+        "items": found.page.object_list, "page_obj": found.page, "staff": staff,
+        "querystring_base": found.querystring_base,
+        "filters": {"q": found.q, "status": found.status, "statuses": Status.choices}})
 
 
 @login_required
@@ -119,7 +122,7 @@ def consultation_step(request: HttpRequest, pk: uuid.UUID, step: str) -> HttpRes
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Done."))
+        messages.success(request, feedback.step_done(step, consultation))
     return redirect("consultations:consultation_detail", pk=pk)
 
 

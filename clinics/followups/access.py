@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from clinics.access import patient_of, staff_of
 from clinics.followups.models import Visit
@@ -14,7 +15,7 @@ def require_doctor(user) -> Staff:
     """The calling doctor, or NotAllowed."""
     staff = staff_of(user)
     if staff is None or not staff.is_doctor:
-        raise NotAllowed("only doctors run a follow-up waiting room")
+        raise NotAllowed(gettext("only doctors run a follow-up waiting room"))
     return staff
 
 
@@ -22,7 +23,7 @@ def patient_for(user) -> Patient:
     """The calling patient, or NotAllowed."""
     patient = patient_of(user)
     if patient is None:
-        raise NotAllowed("only patients book their own follow-up visits")
+        raise NotAllowed(gettext("only patients book their own follow-up visits"))
     return patient
 
 
@@ -44,7 +45,7 @@ def own_visit(user, visit_id: int) -> Visit:
     visit = (Visit.objects.select_for_update(of=("self",)).select_related("slot", "plan")
              .filter(pk=visit_id, patient=patient).first())
     if visit is None:
-        raise NotFound("no such appointment")
+        raise NotFound(gettext("no such appointment"))
     return visit
 
 
@@ -54,7 +55,7 @@ def clinic_of(doctor: Staff, clinic_id: int | None) -> CloudClinic | None:
         return None
     clinic = CloudClinic.objects.filter(pk=clinic_id, institution=doctor.institution_id).first()
     if clinic is None:
-        raise InvalidInput("unknown cloud clinic of your institution", field="clinic_id")
+        raise InvalidInput(gettext("unknown cloud clinic of your institution"), field="clinic_id")
     return clinic
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext
 from ninja import Router, Schema, Status
 from pydantic import Field, StrictInt
 
@@ -181,7 +182,7 @@ def appointment_dict(visit: Visit) -> dict:
 def _visit(request, visit_id: int) -> Visit:
     visit = access.visible_visits(request.user).filter(pk=visit_id).first()
     if visit is None:
-        raise NotFound("no such appointment")
+        raise NotFound(gettext("no such appointment"))
     return visit
 
 
@@ -189,7 +190,7 @@ def _visit(request, visit_id: int) -> Visit:
 def plans(request):
     patient = patient_of(request.user)
     if patient is None:
-        raise NotAllowed("only patients have follow-up plans here")
+        raise NotAllowed(gettext("only patients have follow-up plans here"))
     items = list(booking.active_plans(patient))
     audit.record(request.user, "followup.plan.list", object_type="followups.followupplan",
                  object_id="*", patient_id=patient.pk, request=request, count=len(items))
@@ -208,7 +209,7 @@ def create_plan(request, payload: PlanIn):
     doctor = access.require_doctor(request.user)
     patient = visible_patients(request.user).filter(pk=payload.patient_id).first()
     if patient is None:
-        raise InvalidInput("unknown patient", field="patient_id")
+        raise InvalidInput(gettext("unknown patient"), field="patient_id")
     clinic = access.clinic_of(doctor, payload.clinic_id)
     plan = booking.create_plan(request.user, patient, payload.condition, doctor, clinic,
                                interval_days=payload.interval_days, request=request)
@@ -238,7 +239,7 @@ def slots(request, limit: int = 50):
     """Open slots the caller may book: of their responsible doctors or clinics."""
     patient = patient_of(request.user)
     if patient is None:
-        raise NotAllowed("only patients book follow-up visits")
+        raise NotAllowed(gettext("only patients book follow-up visits"))
     items = list(booking.open_slots(patient)[:max(1, min(limit, 200))])
     audit.record(request.user, "followup.slot.list", object_type="followups.slot",
                  object_id="*", patient_id=patient.pk, request=request, count=len(items))

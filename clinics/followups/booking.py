@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinics.followups import access, rules, signals
 from clinics.followups.models import (
@@ -52,14 +53,16 @@ def create_plan(actor, patient: Patient, condition: str, doctor: Staff,
     """Start following ``patient`` up for ``condition``, with its first visit due."""
     code = rules.condition_code(condition)
     if not rules.is_managed_condition(code):
-        raise InvalidInput(f"{condition} is not a condition managed by follow-up",
+        raise InvalidInput(gettext("%(condition)s is not a condition managed by follow-up") %
+                                   {"condition": condition},
                            field="condition")
     if not doctor.is_doctor:
-        raise InvalidInput("the responsible person must be a doctor", field="doctor")
+        raise InvalidInput(gettext("the responsible person must be a doctor"), field="doctor")
     with transaction.atomic():
         if FollowUpPlan.objects.filter(patient=patient, condition=code,
                                        status=PlanStatus.ACTIVE).exists():
-            raise Conflict(f"{patient} already has an active plan for {code}")
+            raise Conflict(gettext("%(patient)s already has an active plan for %(code)s") %
+                {"patient": patient, "code": code})
         plan = FollowUpPlan.objects.create(
             patient=patient, condition=code, doctor=doctor, clinic=clinic,
             interval_days=interval_days, next_due_on=first_due or timezone.localdate())
@@ -86,11 +89,12 @@ def check_eligible(plan: FollowUpPlan) -> None:
     """Online visits are follow-ups only: the condition must have been diagnosed in
     person at an institution."""
     if plan.status != PlanStatus.ACTIVE:
-        raise NotEligible("this follow-up plan has ended")
+        raise NotEligible(gettext("this follow-up plan has ended"))
     if plan.in_person_diagnosis() is None:
         raise NotEligible(
-            f"{plan.condition} has not been diagnosed in person at an institution: a first "
-            "visit must be in person; online visits are for follow-up only",
+            gettext("%(condition)s has not been diagnosed in person at an institution: a "
+                    "first visit must be in person; online visits are for follow-up only")
+            % {"condition": plan.condition},
             condition=plan.condition)
 
 
@@ -129,8 +133,8 @@ def _plan_for_slot(patient: Patient, slot: Slot, plan_id: int | None) -> FollowU
     if plan_id is not None:
         plans = [p for p in plans if p.pk == plan_id]
     if not plans:
-        raise NotEligible("you have no follow-up plan with this doctor or clinic: a first "
-                          "visit must be in person")
+        raise NotEligible(gettext("you have no follow-up plan with this doctor or clinic: a first "
+                          "visit must be in person"))
     for plan in plans:  # prefer a plan that may be booked and is waiting for a booking
         if plan.in_person_diagnosis() is not None and not plan.visits.filter(
                 status__in=HOLDING_STATUSES[:3]).exists():
@@ -141,7 +145,7 @@ def _plan_for_slot(patient: Patient, slot: Slot, plan_id: int | None) -> FollowU
 def _lock_slot(slot_id: int) -> Slot:
     slot = Slot.objects.select_for_update().filter(pk=slot_id).first()
     if slot is None:
-        raise NotFound("no such slot")
+        raise NotFound(gettext("no such slot"))
     return slot
 
 
@@ -149,14 +153,14 @@ def _take(visit: Visit, slot: Slot, now: dt.datetime) -> None:
     """Put ``visit`` on ``slot`` (the cut-off was checked, with its own error, before);
     ``Slot.is_bookable`` is the rule, the database has the last word on double booking."""
     if not slot.is_bookable(now):
-        raise SlotTaken("this slot has just been taken; choose another", slot_id=slot.pk)
+        raise SlotTaken(gettext("this slot has just been taken; choose another"), slot_id=slot.pk)
     visit.slot, visit.status, visit.booked_at = slot, VisitStatus.BOOKED, now
     visit.doctor_id = slot.doctor_id
     try:
         with transaction.atomic():
             visit.save()
     except IntegrityError as exc:
-        raise SlotTaken("this slot has just been taken; choose another",
+        raise SlotTaken(gettext("this slot has just been taken; choose another"),
                         slot_id=slot.pk) from exc
 
 
@@ -170,12 +174,12 @@ def book_slot(user, slot_id: int, plan_id: int | None = None, *, request=None,
         plan = _plan_for_slot(patient, slot, plan_id)
         check_eligible(plan)
         if not rules.may_book(slot.start, now):
-            raise PastCutoff("this slot starts too soon to be booked", slot_id=slot.pk)
+            raise PastCutoff(gettext("this slot starts too soon to be booked"), slot_id=slot.pk)
         visit = ensure_due_visit(plan)
         visit = Visit.objects.select_for_update().get(pk=visit.pk)
         if visit.status != VisitStatus.DUE:
-            raise AlreadyBooked("you already have a booked visit for this condition; "
-                                "reschedule it instead", appointment_id=visit.pk)
+            raise AlreadyBooked(gettext("you already have a booked visit for this condition; "
+                                "reschedule it instead"), appointment_id=visit.pk)
         _take(visit, slot, now)
         signals.visit_booked.send(sender=Visit, visit=visit, now=now)
         audit.record(user, "followup.visit.book", visit, request=request, slot_id=slot.pk)
@@ -189,15 +193,15 @@ def reschedule(user, visit_id: int, slot_id: int, *, request=None,
     with transaction.atomic():
         visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
-            raise Conflict("only a booked appointment can be rescheduled")
+            raise Conflict(gettext("only a booked appointment can be rescheduled"))
         if not rules.may_change(visit.slot.start, now):
-            raise PastCutoff("too close to the appointment to reschedule it")
+            raise PastCutoff(gettext("too close to the appointment to reschedule it"))
         slot = _lock_slot(slot_id)
         if slot.doctor_id != visit.plan.doctor_id and not (
                 visit.plan.clinic_id and slot.clinic_id == visit.plan.clinic_id):
-            raise NotEligible("this slot is not with your responsible doctor or clinic")
+            raise NotEligible(gettext("this slot is not with your responsible doctor or clinic"))
         if not rules.may_book(slot.start, now):
-            raise PastCutoff("this slot starts too soon to be booked", slot_id=slot.pk)
+            raise PastCutoff(gettext("this slot starts too soon to be booked"), slot_id=slot.pk)
         old_slot = visit.slot_id
         _take(visit, slot, now)
         signals.visit_booked.send(sender=Visit, visit=visit, now=now)
@@ -212,9 +216,9 @@ def cancel(user, visit_id: int, *, request=None, now: dt.datetime | None = None)
     with transaction.atomic():
         visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
-            raise Conflict("only a booked appointment can be cancelled")
+            raise Conflict(gettext("only a booked appointment can be cancelled"))
         if not rules.may_change(visit.slot.start, now):
-            raise PastCutoff("too close to the appointment to cancel it")
+            raise PastCutoff(gettext("too close to the appointment to cancel it"))
         visit.status, visit.cancelled_at = VisitStatus.CANCELLED, now
         visit.save(update_fields=["status", "cancelled_at"])
         ensure_due_visit(visit.plan)

@@ -42,6 +42,7 @@ class FollowUpPlan(models.Model):
 
     class Meta:
         verbose_name = _("follow-up plan")
+        verbose_name_plural = _("follow-up plans")
         constraints = [models.UniqueConstraint(
             fields=["patient", "condition"], condition=Q(status="active"),
             name="one_active_plan_per_condition")]
@@ -71,6 +72,7 @@ class ScheduleTemplate(models.Model):
 
     class Meta:
         verbose_name = _("weekly schedule")
+        verbose_name_plural = _("weekly schedules")
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="template_weekday_range"),
             models.CheckConstraint(condition=Q(end_time__gt=models.F("start_time")),
@@ -103,6 +105,7 @@ class ScheduleException(models.Model):
 
     class Meta:
         verbose_name = _("schedule exception")
+        verbose_name_plural = _("schedule exceptions")
 
     def __str__(self) -> str:
         return f"{self.doctor} {self.date} {self.kind}"
@@ -120,6 +123,7 @@ class Slot(models.Model):
 
     class Meta:
         verbose_name = _("slot")
+        verbose_name_plural = _("slots")
         ordering = ["start"]
         constraints = [
             models.UniqueConstraint(fields=["doctor", "start"], name="one_slot_per_doctor_start"),
@@ -184,6 +188,7 @@ class Visit(models.Model):
 
     class Meta:
         verbose_name = _("follow-up visit")
+        verbose_name_plural = _("follow-up visits")
         ordering = ["-due_on", "-id"]
         constraints = [
             # The rule that no slot is ever double-booked lives here, in the database.
@@ -226,6 +231,7 @@ class Notification(models.Model):
 
     class Meta:
         verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -245,6 +251,23 @@ class SmsMessage(models.Model):
 
     class Meta:
         verbose_name = _("SMS message")
+        verbose_name_plural = _("SMS messages")
 
     def __str__(self) -> str:
         return self.dedupe_key
+
+
+class NotificationPreference(models.Model):
+    """How a person wants to be told: in-app always; SMS on or off, to this number."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    sms_enabled = models.BooleanField(_("also by SMS"), default=True)
+    phone = models.CharField(_("mobile phone for SMS"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user}: sms={'on' if self.sms_enabled else 'off'}"

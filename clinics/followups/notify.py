@@ -17,8 +17,9 @@ import logging
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
-from clinics.followups.models import Notification, SmsMessage
+from clinics.followups.models import Notification, NotificationPreference, SmsMessage
 from cloudhospital.core import events
 from cloudhospital.core.events import send_event_on_commit
 
@@ -28,15 +29,16 @@ log = logging.getLogger(__name__)
 class SmsBackend:
     """Interface: deliver ``text`` to the patient's phone once per ``dedupe_key``."""
 
-    def send(self, *, dedupe_key: str, patient, text: str) -> None:
+    def send(self, *, dedupe_key: str, patient, text: str, phone: str = "") -> None:
+        """``phone`` addresses someone who is not a patient (a doctor); else patient.phone."""
         raise NotImplementedError
 
 
 class LocalSmsBackend(SmsBackend):
     """Writes to the log and the ``SmsMessage`` table instead of calling a gateway."""
 
-    def send(self, *, dedupe_key: str, patient, text: str) -> None:
-        phone = patient.phone or ""
+    def send(self, *, dedupe_key: str, patient, text: str, phone: str = "") -> None:
+        phone = phone or (patient.phone if patient is not None else "") or ""
         SmsMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults={
             "patient": patient, "phone_last4": phone[-4:], "body": text,
             "backend": f"{type(self).__module__}.{type(self).__qualname__}"})
@@ -73,7 +75,36 @@ def notify(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
             send_event_on_commit(events.user_group(user.pk), notification_event(n))
         if sms and patient is not None and patient.phone:
             sms_backend().send(dedupe_key=dedupe_key[:200], patient=patient,
-                               text=f"{title} {body}".strip())
+                               text=sms_text(title, body))
+    return n
+
+
+def sms_text(title: str, body: str) -> str:
+    """An SMS as Chinese carriers require it: the sender's signature in 【】 first."""
+    signature = gettext("[Shenyang Cloud Hospital]")
+    return f"{signature}{title} {body}".strip()
+
+
+def sms_wanted(user) -> str:
+    """The number to text ``user`` at, or "" when they turned SMS off or gave none."""
+    pref = NotificationPreference.objects.filter(user=user).first()
+    if pref is None or not pref.sms_enabled:
+        return ""
+    return pref.phone
+
+
+def notify_person(user, *, kind: str, dedupe_key: str, title: str, body: str = "",
+                  url: str = "", data: dict | None = None) -> Notification | None:
+    """In-app always (live over the socket), and by SMS with the link when ``user`` wants
+    it; once per ``dedupe_key`` like ``notify``."""
+    data = {**(data or {}), **({"url": url} if url else {})}
+    with transaction.atomic():
+        n = notify(user, kind=kind, dedupe_key=dedupe_key, title=title, body=body, data=data)
+        phone = sms_wanted(user) if n is not None else ""
+        if phone:
+            link = f"{settings.PUBLIC_BASE_URL.rstrip('/')}{url}" if url else ""
+            sms_backend().send(dedupe_key=dedupe_key[:200], patient=None, phone=phone,
+                               text=sms_text(title, f"{body} {link}".strip()))
     return n
 
 

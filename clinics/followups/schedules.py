@@ -8,6 +8,7 @@ import zoneinfo
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from clinics.access import staff_of
 from clinics.followups import access
@@ -93,19 +94,21 @@ def publish_slots(doctor: Staff, days: int | None = None, today: dt.date | None 
 def _publisher(user) -> Staff:
     staff = staff_of(user)
     if staff is None or not staff.is_doctor or not staff.may_practise:
-        raise NotAllowed("only doctors with a verified licence publish follow-up schedules")
+        raise NotAllowed(gettext(
+            "only doctors with a verified licence publish follow-up schedules"))
     return staff
 
 
 def _check_hours(start: dt.time | None, end: dt.time | None, slot_minutes: int) -> None:
     if any(t is not None and t.tzinfo is not None for t in (start, end)):
-        raise InvalidInput("give wall-clock times without a zone (Asia/Shanghai is implied)")
+        raise InvalidInput(gettext(
+            "give wall-clock times without a zone (Asia/Shanghai is implied)"))
     if (start is None) != (end is None):
-        raise InvalidInput("give both start and end time, or neither for a whole day")
+        raise InvalidInput(gettext("give both start and end time, or neither for a whole day"))
     if start is not None and end <= start:
-        raise InvalidInput("the end time must be after the start time")
+        raise InvalidInput(gettext("the end time must be after the start time"))
     if not 5 <= slot_minutes <= 120:
-        raise InvalidInput("slots last between 5 and 120 minutes")
+        raise InvalidInput(gettext("slots last between 5 and 120 minutes"))
 
 
 def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
@@ -114,7 +117,7 @@ def add_template(user, *, weekday: int, start_time: dt.time, end_time: dt.time,
     """A doctor adds weekly hours; the slots of the coming days appear at once."""
     doctor = _publisher(user)
     if not 0 <= weekday <= 6:
-        raise InvalidInput("weekday is 0 (Monday) to 6 (Sunday)", field="weekday")
+        raise InvalidInput(gettext("weekday is 0 (Monday) to 6 (Sunday)"), field="weekday")
     clinic = access.clinic_of(doctor, clinic_id)
     _check_hours(start_time, end_time, slot_minutes)
     with transaction.atomic():
@@ -134,14 +137,15 @@ def add_exception(user, *, date: dt.date, kind: str, start_time: dt.time | None 
     already booked are kept: the booking stands until the patient moves it."""
     doctor = _publisher(user)
     if kind not in ExceptionKind.values:
-        raise InvalidInput("kind is closed or extra", field="kind")
+        raise InvalidInput(gettext("kind is closed or extra"), field="kind")
     if kind == ExceptionKind.EXTRA and start_time is None:
-        raise InvalidInput("extra hours need a start and an end time")
+        raise InvalidInput(gettext("extra hours need a start and an end time"))
     today = timezone.localdate(timezone=LOCAL)
     horizon = settings.FOLLOWUP_SCHEDULE_HORIZON_DAYS
     if not today <= date <= today + dt.timedelta(days=horizon):
-        raise InvalidInput(f"the date must be from today to {horizon} days ahead",
-                           field="date")
+        raise InvalidInput(
+            gettext("the date must be from today to %(n)d days ahead") % {"n": horizon},
+            field="date")
     clinic = access.clinic_of(doctor, clinic_id)
     _check_hours(start_time, end_time, slot_minutes)
     with transaction.atomic():

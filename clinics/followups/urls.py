@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinics.followups import views
+from clinics.followups import preferences, views
 
 app_name = "followups"
 urlpatterns = [
@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/check-in/", views.check_in, name="check_in"),
     path("<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("desk/", views.desk, name="desk"),
+    path("preferences/", preferences.preferences, name="preferences"),
     path("desk/call-next/", views.call_next, name="call_next"),
     path("desk/<int:pk>/complete/", views.complete, name="complete"),
 ]

@@ -96,13 +96,13 @@ def check_in(user, visit_id: int, *, request=None, now: dt.datetime | None = Non
     with transaction.atomic():
         visit = access.own_visit(user, visit_id)
         if visit.status != VisitStatus.BOOKED:
-            raise Conflict("only a booked appointment can be checked in")
+            raise Conflict(_("only a booked appointment can be checked in"))
         opens, closes = rules.check_in_window(visit.slot.start)
         if now < opens:
-            raise TooEarly("check-in opens 30 minutes before the appointment",
+            raise TooEarly(_("check-in opens 30 minutes before the appointment"),
                            opens_at=opens.isoformat())
         if now >= closes:
-            raise TooLate("too late to check in; please book another time")
+            raise TooLate(_("too late to check in; please book another time"))
         visit.status, visit.checked_in_at = VisitStatus.CHECKED_IN, now
         visit.urgent = visit.urgent or rules.is_urgent(last_readings(visit.plan))
         visit.save(update_fields=["status", "checked_in_at", "urgent"])
@@ -116,7 +116,7 @@ def set_urgent(user, visit_id: int, urgent: bool = True, *, request=None) -> Vis
     with transaction.atomic():
         visit = Visit.objects.select_for_update().filter(pk=visit_id, doctor=doctor).first()
         if visit is None:
-            raise NotFound("no such visit in your waiting room")
+            raise NotFound(_("no such visit in your waiting room"))
         visit.urgent = urgent
         visit.save(update_fields=["urgent"])
         broadcast_queue(doctor)
@@ -134,7 +134,7 @@ def call_next(user, *, request=None, now: dt.datetime | None = None) -> Visit | 
             return None
         visit = Visit.objects.select_for_update().get(pk=queue[0].pk)
         if visit.status != VisitStatus.CHECKED_IN:  # raced with another call
-            raise Conflict("the queue changed; call again")
+            raise Conflict(_("the queue changed; call again"))
         visit.status, visit.called_at = VisitStatus.IN_CONSULTATION, now
         visit.save(update_fields=["status", "called_at"])
         event = events.FollowupsCalled(visit_id=visit.pk, room_url=visit.room_url)
@@ -153,15 +153,15 @@ def complete(user, visit_id: int, readings: rules.Readings, note: str = "", *, r
     doctor = access.require_doctor(user)
     now = now or timezone.now()
     if all(getattr(readings, f) is None for f in ("systolic", "diastolic", "glucose")):
-        raise InvalidInput("record at least the blood pressure or the glucose")
+        raise InvalidInput(_("record at least the blood pressure or the glucose"))
     rules.check_readings(readings)
     with transaction.atomic():
         visit = (Visit.objects.select_for_update(of=("self",)).select_related("plan", "slot")
                  .filter(pk=visit_id, doctor=doctor).first())
         if visit is None:
-            raise NotFound("no such visit")
+            raise NotFound(_("no such visit"))
         if visit.status not in {VisitStatus.IN_CONSULTATION, VisitStatus.CHECKED_IN}:
-            raise Conflict("only a visit in progress can be completed")
+            raise Conflict(_("only a visit in progress can be completed"))
         reasons = rules.out_of_target_reasons(readings)
         for field in ("systolic", "diastolic", "heart_rate", "glucose", "weight"):
             setattr(visit, field, getattr(readings, field))
@@ -213,14 +213,14 @@ def visit_room(user, object_id: str):
     visit_id = access.visit_id_of(object_id)
     visit = access.visible_visits(user).filter(pk=visit_id).first()
     if visit is None:
-        raise NotFound("no such visit")
+        raise NotFound(_("no such visit"))
     staff = staff_of(user)
     if staff is not None and staff.pk == visit.doctor_id:
         role, name = "doctor", staff.real_name
     elif visit.patient.user_id is not None and visit.patient.user_id == user.pk:
         role, name = "patient", visit.patient.name
     else:
-        raise NotAllowed("you are not taking part in this visit")
+        raise NotAllowed(_("you are not taking part in this visit"))
 
     return RoomDescriptor(key=f"visit:{visit.pk}", role=role, name=name,
                           open=visit.status == VisitStatus.IN_CONSULTATION,

@@ -8,6 +8,9 @@ class DomainError(Exception):
     code = "invalid_input"
 
     def __init__(self, message: str, **extra):
+        # Messages are people-facing: raised as gettext(...) (or a lazy translation, made
+        # text here) in the language of the request that raised them.
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.extra = extra

@@ -26,6 +26,8 @@ import logging
 import os
 import socket
 import traceback
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -47,7 +49,7 @@ def retry_delay(attempt: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(seconds, 3600))
 
 
-def job(*, queue_name: str = "default", priority: int = 0):
+def job(*, queue_name: str = "default", priority: int = 0) -> Callable[[Callable[..., Any]], Any]:
     """``@task`` with retries, back-off and parking. The wrapped function must be
     idempotent; it is called with the enqueued args (``attempt`` is ours)."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+from django.utils.translation import gettext
+
 from cloudhospital.security.clientip import is_trusted_proxy, parse_ip
 
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
@@ -114,7 +116,7 @@ class HostileInputMiddleware:
             problem = self._problem(request)
         except RequestDataTooBig:  # a body that reached Django without the ASGI budget
             return _refuse(request, 413, "body_too_large",
-                           "the request body is larger than the limit")
+                           gettext("the request body is larger than the limit"))
         if problem:
             return _refuse(request, 422, "invalid_input", problem)
         return self.get_response(request)
@@ -122,12 +124,12 @@ class HostileInputMiddleware:
     @classmethod
     def _problem(cls, request) -> str | None:
         if cls._carries_nul(request):
-            return "NUL characters are not allowed in any input"
+            return gettext("NUL characters are not allowed in any input")
         # DICOMweb query values are DICOM strings (a PatientID may be 20 digits): not numbers.
         if not request.path.startswith("/dicomweb/") and any(
                 _query_number_out_of_range(v) for key in request.GET
                 for v in request.GET.getlist(key)):
-            return "a number is out of range"
+            return gettext("a number is out of range")
         if (request.content_type == "application/json" or
                 (request.content_type or "").endswith("+json")) and \
                 _LONG_DIGITS.search(request.body):
@@ -136,7 +138,7 @@ class HostileInputMiddleware:
             except (ValueError, RecursionError):
                 return None  # not JSON we can read: the view refuses it as such
             if _out_of_range(document):
-                return "a number is out of range"
+                return gettext("a number is out of range")
         return None
 
     @staticmethod
@@ -174,10 +176,11 @@ class HostileInputMiddleware:
             return not_found(request)
         if isinstance(exception, (OverflowError, DataError)):
             return _refuse(request, 422, "invalid_input",
-                           "a value is out of range for this field")
+                           gettext("a value is out of range for this field"))
         from cloudhospital.security.crypto import DecryptionError
 
         if isinstance(exception, DecryptionError):  # altered ciphertext: detected, no 500
             return _refuse(request, 409, "record_unreadable",
-                           "a stored record failed its integrity check; tell the administrator")
+                           gettext("a stored record failed its integrity check; "
+                                   "tell the administrator"))
         return None

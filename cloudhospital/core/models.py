@@ -19,6 +19,7 @@ class ParkedJob(models.Model):
 
     class Meta:
         verbose_name = _("parked job")
+        verbose_name_plural = _("parked jobs")
         ordering = ["-parked_at"]
 
     def __str__(self) -> str:
@@ -35,6 +36,7 @@ class WorkerProcess(models.Model):
 
     class Meta:
         verbose_name = _("task worker")
+        verbose_name_plural = _("task workers")
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"

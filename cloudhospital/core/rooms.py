@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext
+
 from cloudhospital.core.errors import NotFound
 
 # The service account of the consented recorder (signaling/recorder.py), and the role it
@@ -105,5 +107,5 @@ def resolve(kind: str, user, object_id: str) -> RoomDescriptor:
     """The room ``user`` would join, or NotFound / NotAllowed."""
     resolver = _RESOLVERS.get(kind)
     if resolver is None:
-        raise NotFound(f"no room kind {kind!r}")
+        raise NotFound(gettext("no room kind %(kind)s") % {"kind": repr(kind)})
     return resolver(user, str(object_id))

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SecurityConfig(AppConfig):
     name = "cloudhospital.security"
     label = "security"
-    verbose_name = "Security and audit"
+    verbose_name = _("Security and audit")

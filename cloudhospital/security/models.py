@@ -66,6 +66,7 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"{self.user} {self.prefix}… ({'revoked' if self.revoked_at else 'active'})"
@@ -80,6 +81,10 @@ class Ticket(models.Model):
     room = models.CharField(max_length=100, db_index=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("room ticket")
+        verbose_name_plural = _("room tickets")
 
     def __str__(self) -> str:
         return f"ticket {self.room} for {self.user}"

@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext
 from pydicom import datadict
 
 from cloudhospital.core.errors import InvalidInput
@@ -94,7 +95,8 @@ def _date(value: str) -> dt.date:
         return dt.datetime.strptime(value.replace("-", "").replace(".", ""),  # noqa: DTZ007
                                     "%Y%m%d").date()
     except ValueError as exc:
-        raise InvalidInput(f"bad date {value!r}: use YYYYMMDD or a range A-B") from exc
+        raise InvalidInput(gettext("bad date %(value)s: use YYYYMMDD or a range A-B") %
+                                   {"value": repr(value)}) from exc
 
 
 def _date_range(value: str) -> Q:
@@ -275,8 +277,10 @@ def _instances(instances: QuerySet[Instance], study: Study, query: dict[str, lis
 def _int(value: str, what: str = "value", minimum: int = -MAX_INT - 1) -> int:
     text = value.strip()
     if not re.fullmatch(r"[+-]?[0-9]{1,12}", text, flags=re.ASCII):
-        raise InvalidInput(f"{what} must be an integer, not {value[:40]!r}")
+        raise InvalidInput(gettext("%(what)s must be an integer, not %(value)s")
+                           % {"what": what, "value": repr(value[:40])})
     number = int(text)
     if not minimum <= number <= MAX_INT:
-        raise InvalidInput(f"{what} must be between {minimum} and {MAX_INT}")
+        raise InvalidInput(gettext("%(what)s must be between %(min)d and %(max)d")
+                           % {"what": what, "min": minimum, "max": MAX_INT})
     return number

@@ -15,6 +15,7 @@ import logging
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from clinics.access import staff_of
@@ -161,7 +162,7 @@ def _stow(request, study_uid):
     body then streams part by part into ingest under the STOW limits."""
     staff = staff_of(request.user)
     if staff is None:
-        raise NotAllowed("storing needs a staff account at an institution")
+        raise NotAllowed(gettext("storing needs a staff account at an institution"))
     too_large = budget.body_refusal(request.META, "DICOMWEB_MAX_STOW_BYTES")
     if too_large is not None:
         return _error(413, "too_large", too_large.message)
@@ -305,7 +306,7 @@ def frame_rendered(request, study_uid, series_uid, sop_uid, frame_list):
     found = sharing.get_instance(request.user, study_uid, series_uid, sop_uid)
     numbers = wado.parse_frame_list(frame_list, found.number_of_frames)
     if len(numbers) != 1:
-        raise InvalidInput("render one frame at a time")
+        raise InvalidInput(gettext("render one frame at a time"))
     return _rendered(request, found.series.study, found, numbers[0] - 1)
 
 

@@ -14,12 +14,13 @@ def test_generated_numbers_carry_the_right_check_digit():
     assert validate_national_id(number) == number
 
 
+# The reasons are for people: Chinese unless English was chosen.
 @pytest.mark.parametrize("bad, why", [
-    ("110105194912310021", "check digit"),
-    ("11010519491231002", "17 digits"),
-    ("1101051949123100XX", "17 digits"),
-    ("110105194902300027", "date of birth"),
-    ("", "17 digits"),
+    ("110105194912310021", "校验位"),
+    ("11010519491231002", "17位"),
+    ("1101051949123100XX", "17位"),
+    ("110105194902300027", "出生日期"),
+    ("", "17位"),
 ])
 def test_bad_numbers_are_refused_with_the_reason(bad, why):
     with pytest.raises(ValueError, match=why):

@@ -15,8 +15,8 @@ def test_passwords_are_hashed_with_argon2_in_production_settings():
 
 
 def test_login_redirects_each_role_to_its_home(world, client):
-    for username, home in [("alice", "/consultations/"), ("sam", "/consultations/"),
-                           ("pat", "/me/")]:
+    # Every role lands on its workbench (tests/ui/test_workbench.py).
+    for username, home in [("alice", "/"), ("sam", "/"), ("pat", "/")]:
         client.logout()
         response = client.post("/accounts/login/", {"username": username,
                                                     "password": world.password}, follow=True)

@@ -114,7 +114,7 @@ def test_an_unlicensed_doctor_cannot_request(world, api_as):
         "specialist_id": world.sam.pk, "reason": "r", "clinical_question": "q",
         "record_summary": "s"})
     assert response.status_code == 403
-    assert "licence" in response.json()["message"]
+    assert "执业证书" in response.json()["message"]  # licence, in Chinese by default
 
 
 def test_an_unlicensed_specialist_cannot_accept(world, consultation_at, api_as):

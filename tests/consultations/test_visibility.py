@@ -86,5 +86,5 @@ def test_registering_a_patient_validates_the_national_id(world, api_as):
     wrong = {**body, "national_id": body["national_id"][:17] + (
         "0" if body["national_id"][17] != "0" else "1")}
     response = client.post("/patients", wrong)
-    assert response.status_code == 422 and "check digit" in response.json()["message"]
+    assert response.status_code == 422 and "校验位" in response.json()["message"]
     assert api_as(world.pat.user).post("/patients", body).status_code == 403

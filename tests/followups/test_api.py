@@ -52,7 +52,7 @@ def test_an_undiagnosed_patient_gets_not_eligible_with_the_reason(client, world,
                                               content_type="application/json")
     assert resp.status_code == 403
     assert resp.json()["error"] == "not_eligible"
-    assert "in person" in resp.json()["message"]
+    assert "面诊" in resp.json()["message"]
 
 
 def test_booking_past_the_cutoff_answers_409_past_cutoff(client, world, fu):

@@ -26,7 +26,7 @@ def test_an_undiagnosed_condition_is_refused_first_visit_in_person(world, fu):
                                world.clinic_a)
     with pytest.raises(booking.NotEligible) as refused:
         booking.book_slot(world.quinn.user, fu.tomorrow.pk)
-    assert "in person" in refused.value.message
+    assert "面诊" in refused.value.message
     assert plan.visits.get().status == VisitStatus.DUE
 
 

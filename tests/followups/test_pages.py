@@ -30,7 +30,7 @@ def test_the_patient_books_and_checks_in_from_the_page(client, world, fu):
 def test_a_refusal_is_shown_with_its_reason(client, world, fu):
     client.force_login(world.pat.user)
     response = client.post("/followups/book/", {"slot_id": fu.soon.pk}, follow=True)
-    assert "too soon" in response.content.decode()
+    assert "即将开始，不能再预约" in response.content.decode()  # "starts too soon"
 
 
 def test_the_doctor_calls_next_and_completes_the_visit(client, world, fu):

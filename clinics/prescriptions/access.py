@@ -4,12 +4,14 @@ and the prescribing institution's pharmacists (once signed). Everyone else gets 
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from clinics.access import patient_of, staff_of
+from clinics.access import MaybeRequest, User, patient_of, staff_of
 from clinics.followups.models import Visit
-from clinics.models import Role
+from clinics.models import Role, Staff
 from clinics.prescriptions.models import (
     PATIENT_VISIBLE,
     Prescription,
@@ -20,13 +22,13 @@ from cloudhospital.core.errors import NotFound
 from cloudhospital.security import audit
 
 
-def _plan_doctors_q(staff, prefix: str = "") -> Q:
+def _plan_doctors_q(staff: Staff, prefix: str = "") -> Q:
     """The plan's doctors: its responsible doctor and the doctors of its visits."""
     plans = Visit.objects.filter(doctor=staff).values("plan_id")
     return Q(**{f"{prefix}plan__doctor": staff}) | Q(**{f"{prefix}plan__in": plans})
 
 
-def visible_prescriptions(user) -> QuerySet[Prescription]:
+def visible_prescriptions(user: User) -> QuerySet[Prescription]:
     qs = Prescription.objects.select_related("patient", "doctor", "institution", "plan",
                                              "diagnosis")
     if getattr(user, "is_superuser", False):
@@ -44,7 +46,7 @@ def visible_prescriptions(user) -> QuerySet[Prescription]:
     return qs.none()
 
 
-def visible_requests(user) -> QuerySet[RenewalRequest]:
+def visible_requests(user: User) -> QuerySet[RenewalRequest]:
     qs = RenewalRequest.objects.select_related("patient", "plan", "prescription")
     staff = staff_of(user)
     if staff is not None and staff.is_doctor:
@@ -55,7 +57,8 @@ def visible_requests(user) -> QuerySet[RenewalRequest]:
     return qs.none()
 
 
-def get_prescription(user, prescription_id, *, request=None, audit_read: bool = True,
+def get_prescription(user: User, prescription_id: uuid.UUID | str, *,
+                     request: MaybeRequest = None, audit_read: bool = True,
                      action: str = "prescription.read") -> Prescription:
     """A prescription the user may see, its read audited; 404 otherwise (no leak)."""
     found = visible_prescriptions(user).filter(pk=prescription_id).first()
@@ -66,7 +69,8 @@ def get_prescription(user, prescription_id, *, request=None, audit_read: bool = 
     return found
 
 
-def get_request(user, request_id, *, request=None) -> RenewalRequest:
+def get_request(user: User, request_id: int | str, *,
+                request: MaybeRequest = None) -> RenewalRequest:
     found = visible_requests(user).filter(pk=request_id).first()
     if found is None:
         raise NotFound(_("No such renewal request."))

@@ -10,15 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinics.access import patient_of, staff_of
+from clinics.access import MaybeRequest, User, patient_of, staff_of
 from clinics.followups import notify
-from clinics.followups.models import Visit
-from clinics.models import Role, Staff
+from clinics.followups.models import FollowUpPlan, Visit
+from clinics.models import Diagnosis, Patient, Role, Staff
 from clinics.prescriptions import rules, signing
 from clinics.prescriptions.access import get_prescription, get_request
 from clinics.prescriptions.errors import NotEligible
@@ -52,14 +53,14 @@ def clean_text(value: str | None, field: str, *, required: bool = False) -> str:
     return value
 
 
-def _staff(user, *roles) -> Staff:
+def _staff(user: User, *roles: str) -> Staff:
     staff = staff_of(user)
     if staff is None or (roles and staff.role not in roles):
         raise NotAllowed(_("This step is not yours to take."))
     return staff
 
 
-def _doctor(user) -> Staff:
+def _doctor(user: User) -> Staff:
     staff = staff_of(user)
     if staff is None or not staff.is_doctor:
         raise NotAllowed(_("Only doctors prescribe."))
@@ -87,7 +88,7 @@ def drug_by_code(code: str) -> Drug:
     return drug
 
 
-def make_item(drug_code: str, dose, unit: str, frequency: str, route: str, days: int,
+def make_item(drug_code: str, dose: Any, unit: str, frequency: str, route: str, days: int,
               quantity: int) -> rules.ItemIn:
     """One Rp. line from what a person typed: a known drug, its own dose unit, known
     frequency and route codes, positive bounded numbers."""
@@ -131,7 +132,8 @@ class Draft:
     note: str = ""
 
 
-def _context(doctor: Staff, draft: Draft, now: dt.datetime):
+def _context(doctor: Staff, draft: Draft, now: dt.datetime
+             ) -> tuple[FollowUpPlan, Visit | None, RenewalRequest | None]:
     """The visit or renewal request the prescription answers, and its plan."""
     if (draft.visit_id is None) == (draft.renewal_request_id is None):
         raise NotEligible(_("Prescribe from a follow-up visit or a renewal request (one "
@@ -145,7 +147,7 @@ def _context(doctor: Staff, draft: Draft, now: dt.datetime):
         rules.in_follow_up_visit(doctor, visit, now)
         return visit.plan, visit, None
     req = (RenewalRequest.objects.select_for_update(of=("self",)).select_related("plan")
-           .filter(pk=draft.renewal_request_id, patient_id=draft.patient_id).first())
+           .filter(pk=cast(int, draft.renewal_request_id), patient_id=draft.patient_id).first())
     if req is None:
         raise NotEligible(_("No renewal request of this patient with that number."),
                           rule="renewal_request")
@@ -156,7 +158,8 @@ def _context(doctor: Staff, draft: Draft, now: dt.datetime):
     return req.plan, None, req
 
 
-def check_draft(doctor: Staff, draft: Draft, plan, patient, now: dt.datetime):
+def check_draft(doctor: Staff, draft: Draft, plan: FollowUpPlan, patient: Patient,
+                now: dt.datetime) -> Diagnosis:
     """All the online-prescribing rules, in the order a doctor would fix them."""
     diagnosis = rules.diagnosed_in_person(plan)
     rules.at_most_five_items(draft.items)
@@ -169,7 +172,7 @@ def check_draft(doctor: Staff, draft: Draft, plan, patient, now: dt.datetime):
     return diagnosis
 
 
-def create_prescription(user, draft: Draft, *, request=None,
+def create_prescription(user: User, draft: Draft, *, request: MaybeRequest = None,
                         now: dt.datetime | None = None) -> Prescription:
     """The doctor writes a draft in a follow-up visit or for a renewal request."""
     doctor = _doctor(user)
@@ -202,8 +205,8 @@ def _own_prescription(doctor: Staff, rx: Prescription) -> None:
         raise NotAllowed(_("Only the prescribing doctor does this."))
 
 
-def sign(user, rx: Prescription, *, request=None, now: dt.datetime | None = None
-         ) -> Prescription:
+def sign(user: User, rx: Prescription, *, request: MaybeRequest = None,
+         now: dt.datetime | None = None) -> Prescription:
     """draft → signed with the doctor's Ed25519 key; the content is frozen from here."""
     doctor = _doctor(user)
     _own_prescription(doctor, rx)
@@ -214,7 +217,7 @@ def sign(user, rx: Prescription, *, request=None, now: dt.datetime | None = None
         locked.signed_at = (now or timezone.now()).replace(microsecond=0)
         locked.status = RxStatus.SIGNED
         locked.doctor = doctor
-        locked.signer_public_key = bytes(doctor.signing_public_key)
+        locked.signer_public_key = bytes(cast(bytes, doctor.signing_public_key))
         locked.signature = signing.sign(doctor, signing.canonical_bytes(locked))
         locked.save()
         audit.record(user, "prescription.sign", locked, request=request,
@@ -222,13 +225,13 @@ def sign(user, rx: Prescription, *, request=None, now: dt.datetime | None = None
     return locked
 
 
-def _pharmacist(user, rx: Prescription) -> Staff:
+def _pharmacist(user: User, rx: Prescription) -> Staff:
     staff = _staff(user, Role.PHARMACIST)
     rules.institution_pharmacist(staff, rx.institution_id)
     return staff
 
 
-def approve(user, rx: Prescription, *, reason: str = "", request=None,
+def approve(user: User, rx: Prescription, *, reason: str = "", request: MaybeRequest = None,
             now: dt.datetime | None = None) -> Prescription:
     """signed → approved by a pharmacist of the prescribing institution (处方审核); the
     patient is told (in-app and SMS) and a refill reminder is queued."""
@@ -252,7 +255,7 @@ def approve(user, rx: Prescription, *, reason: str = "", request=None,
     return locked
 
 
-def reject(user, rx: Prescription, *, reason: str, request=None,
+def reject(user: User, rx: Prescription, *, reason: str, request: MaybeRequest = None,
            now: dt.datetime | None = None) -> Prescription:
     """signed → rejected, with the pharmacist's reason for the doctor."""
     pharmacist = _pharmacist(user, rx)
@@ -273,8 +276,8 @@ def reject(user, rx: Prescription, *, reason: str, request=None,
     return locked
 
 
-def dispense(user, rx: Prescription, *, method: str = DispenseMethod.PICKUP, note: str = "",
-             request=None, now: dt.datetime | None = None) -> Prescription:
+def dispense(user: User, rx: Prescription, *, method: str = DispenseMethod.PICKUP, note: str = "",
+             request: MaybeRequest = None, now: dt.datetime | None = None) -> Prescription:
     """approved → dispensed: the centre's pharmacy records the hand-over (or delivery)."""
     from clinics.prescriptions import tasks
 
@@ -294,7 +297,7 @@ def dispense(user, rx: Prescription, *, method: str = DispenseMethod.PICKUP, not
     return locked
 
 
-def revoke(user, rx: Prescription, *, reason: str, request=None,
+def revoke(user: User, rx: Prescription, *, reason: str, request: MaybeRequest = None,
            now: dt.datetime | None = None) -> Prescription:
     """Any state before dispensing → revoked, by the prescribing doctor, with a reason."""
     doctor = _doctor(user)
@@ -316,7 +319,7 @@ def revoke(user, rx: Prescription, *, reason: str, request=None,
     return locked
 
 
-def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
+def request_renewal(user: User, rx: Prescription, *, note: str = "", request: MaybeRequest = None,
                     now: dt.datetime | None = None) -> RenewalRequest:
     """The patient asks the plan's doctor to renew a current (valid) prescription; the
     request waits on the doctor's desk. It never creates a prescription by itself."""
@@ -351,7 +354,8 @@ def request_renewal(user, rx: Prescription, *, note: str = "", request=None,
     return req
 
 
-def decline_renewal(user, request_id: int, *, reason: str, request=None) -> RenewalRequest:
+def decline_renewal(user: User, request_id: int, *, reason: str,
+                    request: MaybeRequest = None) -> RenewalRequest:
     """The plan's doctor declines a renewal request (e.g. the patient must be seen)."""
     doctor = _doctor(user)
     with transaction.atomic():
@@ -373,7 +377,8 @@ def decline_renewal(user, request_id: int, *, reason: str, request=None) -> Rene
     return req
 
 
-def verify_signature(user, rx: Prescription, *, request=None) -> dict:
+def verify_signature(user: User, rx: Prescription, *,
+                     request: MaybeRequest = None) -> dict[str, Any]:
     """Is the stored signature valid for the current content (tampering shows here)?"""
     audit.record(user, "prescription.verify", rx, request=request)
     return {"id": str(rx.pk), "status": rx.status, "valid": signing.verify(rx),

@@ -8,11 +8,12 @@ the caller may not see.
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja import Status as HttpStatus
@@ -32,7 +33,7 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,32}$")]
 Text = Annotated[str, StringConstraints(max_length=2000, pattern=r"^[^\x00]*$")]
 
 
-def _ok(model):
+def _ok(model: Any) -> dict[int, Any]:
     return {200: model, **ERRORS}
 
 
@@ -153,14 +154,14 @@ class PrescriptionVerifyOut(Schema):
     fingerprint: str | None
 
 
-def drug_dict(d: Drug) -> dict:
+def drug_dict(d: Drug) -> dict[str, Any]:
     return {"code": d.code, "name": d.name, "form": d.form, "strength": d.strength,
             "route": d.route, "unit": d.unit, "package_unit": d.package_unit,
             "conditions": d.conditions, "restricted": d.restricted,
             "restrictions": d.restrictions}
 
 
-def prescription_dict(rx: Prescription, request=None) -> dict:
+def prescription_dict(rx: Prescription, request: HttpRequest | None = None) -> dict[str, Any]:
     review = getattr(rx, "review", None) if rx.status not in ("draft", "signed") else None
     dispense = getattr(rx, "dispense", None) if rx.status == "dispensed" else None
     verify = documents.verify_url(rx, request) if rx.signed_at else None
@@ -189,7 +190,7 @@ def prescription_dict(rx: Prescription, request=None) -> dict:
 
 
 @router.get("/drugs", response=_ok(list[DrugOut]))
-def drugs(request, q: str = ""):
+def drugs(request: HttpRequest, q: str = "") -> list[dict[str, Any]]:
     """Catalogue search by code or generic name (restricted drugs are listed, flagged)."""
     if len(q) > 50 or "\x00" in q:
         raise InvalidInput(_("Search with at most 50 characters."), field="q")
@@ -201,7 +202,7 @@ def drugs(request, q: str = ""):
 
 
 @router.get("/prescriptions", response=_ok(list[PrescriptionOut]))
-def list_prescriptions(request, status: str = ""):
+def list_prescriptions(request: HttpRequest, status: str = "") -> list[dict[str, Any]]:
     qs = access.visible_prescriptions(request.user)
     if status not in ("", *RxStatus.values):
         raise InvalidInput(_("Unknown status."), field="status")
@@ -214,7 +215,7 @@ def list_prescriptions(request, status: str = ""):
 
 
 @router.post("/prescriptions", response={201: PrescriptionOut, **ERRORS})
-def create(request, payload: PrescriptionIn):
+def create(request: HttpRequest, payload: PrescriptionIn) -> HttpStatus[Any]:
     items = [actions.make_item(**i.dict()) for i in payload.items]
     rx = actions.create_prescription(request.user, actions.Draft(
         patient_id=payload.patient_id, items=items, visit_id=payload.visit_id,
@@ -224,26 +225,30 @@ def create(request, payload: PrescriptionIn):
     return HttpStatus(201, prescription_dict(rx, request))
 
 
-def _get(request, prescription_id, audit_read=False):
+def _get(request: HttpRequest, prescription_id: uuid.UUID,
+         audit_read: bool = False) -> Prescription:
     return access.get_prescription(request.user, prescription_id, request=request,
                                    audit_read=audit_read)
 
 
 @router.get("/prescriptions/{prescription_id}", response=_ok(PrescriptionOut))
-def detail(request, prescription_id: uuid.UUID):
+def detail(request: HttpRequest, prescription_id: uuid.UUID) -> dict[str, Any]:
     return prescription_dict(_get(request, prescription_id, audit_read=True), request)
 
 
-def _transition(name: str, action, schema=None):
+def _transition(name: str, action: Callable[..., Prescription],
+                schema: type[Schema] | None = None) -> None:
     """Register POST /prescriptions/{id}/<name> calling ``action``."""
+    view: Callable[..., dict[str, Any]]
     if schema is None:
-        def view(request, prescription_id: uuid.UUID):
+        def view(request: HttpRequest, prescription_id: uuid.UUID) -> dict[str, Any]:
             rx = action(request.user, _get(request, prescription_id), request=request)
             return prescription_dict(rx, request)
     else:
-        def view(request, prescription_id: uuid.UUID, payload: schema):
+        def view(request: HttpRequest, prescription_id: uuid.UUID,
+                 payload: schema) -> dict[str, Any]:  # type: ignore[valid-type]
             rx = action(request.user, _get(request, prescription_id), request=request,
-                        **payload.dict())
+                        **payload.dict())  # type: ignore[attr-defined]
             return prescription_dict(rx, request)
     view.__name__ = f"prescription_{name}"
     view.__doc__ = action.__doc__
@@ -260,7 +265,8 @@ _transition("revoke", actions.revoke, ReasonIn)
 
 @router.post("/prescriptions/{prescription_id}/renewal-request",
              response={201: RenewalOut, **ERRORS})
-def renewal_request(request, prescription_id: uuid.UUID, payload: RenewalIn):
+def renewal_request(request: HttpRequest, prescription_id: uuid.UUID,
+                    payload: RenewalIn) -> HttpStatus[Any]:
     """The patient asks his plan's doctor to renew a current prescription."""
     req = actions.request_renewal(request.user, _get(request, prescription_id),
                                   note=payload.note, request=request)
@@ -271,13 +277,13 @@ def renewal_request(request, prescription_id: uuid.UUID, payload: RenewalIn):
 
 
 @router.get("/prescriptions/{prescription_id}/verify", response=_ok(PrescriptionVerifyOut))
-def verify(request, prescription_id: uuid.UUID):
+def verify(request: HttpRequest, prescription_id: uuid.UUID) -> dict[str, Any]:
     return actions.verify_signature(request.user, _get(request, prescription_id),
                                     request=request)
 
 
 @router.get("/prescriptions/{prescription_id}/pdf", response=ERRORS)
-def pdf(request, prescription_id: uuid.UUID):
+def pdf(request: HttpRequest, prescription_id: uuid.UUID) -> HttpResponse:
     """The 处方笺 as PDF; only for an approved (or dispensed) prescription."""
     rx = _get(request, prescription_id)
     body = documents.prescription_pdf(request.user, rx, request=request)

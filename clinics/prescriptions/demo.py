@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from clinics.access import User
 from clinics.followups.models import FollowUpPlan, PlanStatus, Visit, VisitStatus
-from clinics.models import Patient, Role, Staff
+from clinics.models import Institution, Patient, Role, Staff
 from clinics.prescriptions import actions
 from clinics.prescriptions.models import Drug, Prescription
 from clinics.prescriptions.rules import ItemIn
@@ -53,7 +55,7 @@ def seed_catalogue() -> int:
     return created
 
 
-def _pharmacist(password: str, institution) -> Staff:
+def _pharmacist(password: str, institution: Institution) -> Staff:
     """The demo pharmacist account (password as the other demo accounts)."""
     username, name, title, licence = PHARMACIST
     user, created = get_user_model().objects.get_or_create(username=username)
@@ -74,7 +76,7 @@ def seed_demo(password: str) -> bool:
     return made and get_user_model().objects.filter(username=PHARMACIST[0]).exists()
 
 
-def seed_prescriptions(password: str) -> dict:
+def seed_prescriptions(password: str) -> dict[str, Any]:
     doctor = Staff.objects.filter(user__username="clinic_doctor").first()
     patient = Patient.objects.filter(user__username="patient").first()
     with transaction.atomic():
@@ -87,11 +89,13 @@ def seed_prescriptions(password: str) -> dict:
         if plan is None or Prescription.objects.filter(patient=patient).exists():
             return {"pharmacist": pharmacist.pk}
         rx = _approved_three_weeks_ago(doctor, pharmacist, patient, plan)
-        actions.request_renewal(patient.user, rx, note="药快吃完了，最近家里量血压都在130/80左右。")
+        actions.request_renewal(cast(User, patient.user), rx,
+                                note="药快吃完了，最近家里量血压都在130/80左右。")
     return {"pharmacist": pharmacist.pk, "prescription": str(rx.pk)}
 
 
-def _approved_three_weeks_ago(doctor, pharmacist, patient, plan) -> Prescription:
+def _approved_three_weeks_ago(doctor: Staff, pharmacist: Staff, patient: Patient,
+                              plan: FollowUpPlan) -> Prescription:
     """The visit three weeks ago (readings in target), and what was prescribed in it."""
     seen = timezone.now() - dt.timedelta(days=21)
     visit = Visit.objects.create(plan=plan, patient=patient, doctor=doctor,
@@ -104,7 +108,7 @@ def _approved_three_weeks_ago(doctor, pharmacist, patient, plan) -> Prescription
                     route="po", days=28, quantity=28),
              ItemIn(drug=drugs["IRB150"], dose=Decimal("150"), unit="mg", frequency="qd",
                     route="po", days=28, quantity=28)]
-    at = visit.completed_at + dt.timedelta(minutes=3)
+    at = cast(dt.datetime, visit.completed_at) + dt.timedelta(minutes=3)
     rx = actions.create_prescription(doctor.user, actions.Draft(
         patient_id=patient.pk, visit_id=visit.pk, items=items, note="晨起服用，监测血压。"),
         now=at)

@@ -9,6 +9,7 @@ shipped) and its own QR code widget. The form is a Chinese legal document (处�
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 from django.conf import settings
@@ -24,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from clinics.access import MaybeRequest, User
 from clinics.prescriptions import rules, signing
 from clinics.prescriptions.models import Prescription
 from cloudhospital.core.errors import InvalidTransition
@@ -38,7 +40,7 @@ ROUTE_ZH = {"po": "口服", "inh": "吸入", "sc": "皮下注射", "sl": "舌下
 SEX_ZH = {"M": "男", "F": "女"}
 
 
-def verify_url(rx: Prescription, request=None) -> str:
+def verify_url(rx: Prescription, request: MaybeRequest = None) -> str:
     """The public verify page of this prescription (what the QR code holds)."""
     path = reverse("prescriptions:verify", args=[rx.verify_code])
     if request is not None:
@@ -58,11 +60,11 @@ def wrap(value: str, size: float, width: float) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def _local(value, fmt="%Y-%m-%d %H:%M") -> str:
+def _local(value: dt.datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return timezone.localtime(value).strftime(fmt) if value else ""
 
 
-def prescription_pdf(user, rx: Prescription, *, request=None) -> bytes:
+def prescription_pdf(user: User, rx: Prescription, *, request: MaybeRequest = None) -> bytes:
     """The 处方笺 of an approved (or dispensed) prescription; printing is audited."""
     if not rx.is_valid:
         raise InvalidTransition(_("Only a prescription approved by the pharmacist can be "
@@ -80,7 +82,7 @@ def render_pdf(rx: Prescription, url: str) -> bytes:
     left, right = 12 * mm, width - 12 * mm
     y = height - 16 * mm
 
-    def text(x, y, value, size=9.5, align="left"):
+    def text(x: float, y: float, value: str, size: float = 9.5, align: str = "left") -> None:
         pdf.setFont(FONT, size)
         {"left": pdf.drawString, "center": pdf.drawCentredString,
          "right": pdf.drawRightString}[align](x, y, value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import uuid
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -131,7 +132,7 @@ class Prescription(models.Model):
     def __str__(self) -> str:
         return f"{self.patient} {self.created_at:%Y-%m-%d} ({self.status})"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and Prescription.objects.filter(
                 pk=self.pk, signed_at__isnull=False).exists():
             fields = kwargs.get("update_fields")
@@ -139,7 +140,7 @@ class Prescription(models.Model):
                 raise ImmutablePrescriptionError("a signed prescription cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutablePrescriptionError("prescriptions are kept; revoke instead")
 
     def can_transition_to(self, status: str) -> bool:
@@ -217,13 +218,13 @@ class PrescriptionItem(models.Model):
     def __str__(self) -> str:
         return f"{self.drug} × {self.quantity}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if Prescription.objects.filter(pk=self.prescription_id,
                                        signed_at__isnull=False).exists():
             raise ImmutablePrescriptionError("a signed prescription cannot be changed")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ImmutablePrescriptionError("prescription items are never deleted")
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -197,7 +198,7 @@ def guardian_for_young_child(patient: Patient, guardian_present: bool,
                                   "source": SOURCE_2018}, rule="guardian")
 
 
-def at_most_five_items(items: list) -> None:
+def at_most_five_items(items: list[Any]) -> None:
     """At most 5 drugs on one prescription, and at least one.
 
     Source: 处方管理办法2007 第六条 (每张处方不得超过5种药品).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
 from clinics.prescriptions.models import Prescription
 from clinics.signing import ensure_signing_key, sign, verify_bytes
@@ -17,7 +18,7 @@ from clinics.signing import ensure_signing_key, sign, verify_bytes
 __all__ = ["canonical_bytes", "ensure_signing_key", "fingerprint", "sign", "verify"]
 
 
-def canonical_payload(rx: Prescription) -> dict:
+def canonical_payload(rx: Prescription) -> dict[str, Any]:
     doctor, patient = rx.doctor, rx.patient
     return {
         "prescription": str(rx.id),

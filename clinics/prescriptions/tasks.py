@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -22,7 +23,8 @@ from cloudhospital.core.jobs import job
 
 def refill_reminder_at(rx: Prescription) -> dt.datetime:
     """09:00 local time PRESCRIPTION_REFILL_REMINDER_DAYS before the supply's last day."""
-    day = rx.supply_end - dt.timedelta(days=settings.PRESCRIPTION_REFILL_REMINDER_DAYS)
+    day = cast(dt.date, rx.supply_end) - dt.timedelta(
+        days=settings.PRESCRIPTION_REFILL_REMINDER_DAYS)
     return dt.datetime.combine(day, dt.time(9, 0), tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
@@ -30,10 +32,11 @@ def schedule_refill_reminder(rx: Prescription) -> None:
     """Queue the reminder for the current supply (inside the approving or dispensing
     transaction). A reminder queued for an earlier supply finds it changed and skips."""
     when = max(refill_reminder_at(rx), timezone.now())
-    send_refill_reminder.using(run_after=when).enqueue(str(rx.pk), rx.supply_end.isoformat())
+    send_refill_reminder.using(run_after=when).enqueue(str(rx.pk),
+                                                       cast(dt.date, rx.supply_end).isoformat())
 
 
-@job(queue_name="reminders")
+@job(queue_name="reminders")  # type: ignore[untyped-decorator]  # core.jobs.job is untyped
 def send_refill_reminder(prescription_id: str, supply_end: str) -> str:
     """Remind the patient (in-app and SMS) to ask for a renewal before the supply runs
     out; once per prescription and supply end, however often the job runs."""
@@ -56,7 +59,7 @@ def send_refill_reminder(prescription_id: str, supply_end: str) -> str:
     return "sent" if sent else "already sent"
 
 
-@job()
+@job()  # type: ignore[untyped-decorator]  # core.jobs.job is untyped
 def notify_approved(prescription_id: str) -> str:
     """Tell the patient (in-app and SMS) that the pharmacist approved a prescription."""
     rx = Prescription.objects.select_related("patient__user", "institution").filter(

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
+from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinics.access import patient_of, staff_of
+from clinics.access import User, patient_of, staff_of
 from clinics.followups.models import Visit, VisitStatus
-from clinics.models import Role
+from clinics.models import Patient, Role, Staff
 from clinics.prescriptions import access, actions, documents, signing
 from clinics.prescriptions.models import (
     VALID_STATUSES,
@@ -30,11 +33,12 @@ from clinics.prescriptions.models import (
     Route,
     RxStatus,
 )
+from clinics.prescriptions.rules import ItemIn
 from cloudhospital.core.errors import DomainError, NotFound
 from cloudhospital.security import audit
 
 
-def _int(value) -> int | None:
+def _int(value: Any) -> int | None:
     try:
         number = int(value)
     except (TypeError, ValueError):
@@ -42,12 +46,12 @@ def _int(value) -> int | None:
     return number if 0 < number < 2**63 else None
 
 
-def _error_page(request, exc: DomainError):
+def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "prescriptions/error.html", {"error": exc}, status=exc.status)
 
 
 @login_required
-def home(request):
+def home(request: HttpRequest) -> HttpResponse:
     """Each person's prescriptions page: the doctor's renewal requests and visits, the
     pharmacist's review queue, the patient's medication list."""
     staff, patient = staff_of(request.user), patient_of(request.user)
@@ -60,7 +64,7 @@ def home(request):
     return redirect("clinics:home")
 
 
-def _doctor_home(request, doctor):
+def _doctor_home(request: HttpRequest, doctor: Staff) -> HttpResponse:
     window = timezone.now() - dt.timedelta(hours=settings.PRESCRIPTION_VISIT_WINDOW_HOURS)
     visits = list(Visit.objects.filter(doctor=doctor).filter(
         status=VisitStatus.IN_CONSULTATION).select_related("patient", "plan")) + list(
@@ -75,7 +79,7 @@ def _doctor_home(request, doctor):
         "visits": visits, "requests": requests, "recent": recent})
 
 
-def _pharmacist_home(request, pharmacist):
+def _pharmacist_home(request: HttpRequest, pharmacist: Staff) -> HttpResponse:
     """The review queue: urgent first, then oldest signature first."""
     visible = access.visible_prescriptions(request.user)
     queue = list(visible.filter(status=RxStatus.SIGNED).order_by("-urgent", "signed_at"))
@@ -87,7 +91,7 @@ def _pharmacist_home(request, pharmacist):
         "queue": queue, "to_dispense": to_dispense})
 
 
-def _patient_home(request, patient):
+def _patient_home(request: HttpRequest, patient: Patient) -> HttpResponse:
     """Current medicines with days of supply left, and the renewal requests waiting."""
     current = [rx for rx in access.visible_prescriptions(request.user).filter(
         status__in=VALID_STATUSES).prefetch_related("items__drug") if not rx.is_superseded()]
@@ -102,7 +106,7 @@ def _patient_home(request, patient):
         "requests": requests})
 
 
-def _item_rows(data) -> list[dict]:
+def _item_rows(data: Any) -> list[dict[str, Any]]:
     rows = []
     for n in range(1, settings.PRESCRIPTION_MAX_ITEMS + 1):
         row = {field: (data.get(f"{field}_{n}") or "").strip()[:40] for field in (
@@ -112,7 +116,7 @@ def _item_rows(data) -> list[dict]:
     return rows
 
 
-def _items(rows) -> list:
+def _items(rows: list[dict[str, Any]]) -> list[ItemIn]:
     items = []
     for row in rows:
         if not row["drug_code"]:
@@ -126,7 +130,7 @@ def _items(rows) -> list:
 
 
 @login_required
-def new(request):
+def new(request: HttpRequest) -> HttpResponse:
     """Write a prescription in a follow-up visit (?visit=) or for a renewal request
     (?renewal=); a refusal is shown inline with the rule and its source."""
     staff = staff_of(request.user)
@@ -166,7 +170,7 @@ def new(request):
 
 
 @login_required
-def detail(request, pk):
+def detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         rx = access.get_prescription(request.user, pk, request=request)
     except DomainError as exc:
@@ -184,7 +188,8 @@ def detail(request, pk):
         "methods": DispenseMethod.choices})
 
 
-STEPS = {
+# A step: (action(user, prescription, POST data, request), the message once done).
+STEPS: dict[str, tuple[Callable[[User, Prescription, Any, HttpRequest], object], str]] = {
     "sign": (lambda u, rx, p, r: actions.sign(u, rx, request=r), _("Signed.")),
     "approve": (lambda u, rx, p, r: actions.approve(u, rx, reason=p.get("reason", ""),
                                                     request=r), _("Approved.")),
@@ -203,7 +208,7 @@ STEPS = {
 
 @login_required
 @require_POST
-def step(request, pk, name: str):
+def step(request: HttpRequest, pk: uuid.UUID, name: str) -> HttpResponse:
     if name not in STEPS:
         return _error_page(request, NotFound(_("No such step.")))
     action, done = STEPS[name]
@@ -223,7 +228,7 @@ def step(request, pk, name: str):
 
 @login_required
 @require_POST
-def decline_renewal(request, pk: int):
+def decline_renewal(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         actions.decline_renewal(request.user, pk, reason=request.POST.get("reason", ""),
                                 request=request)
@@ -237,7 +242,7 @@ def decline_renewal(request, pk: int):
 
 
 @login_required
-def pdf(request, pk):
+def pdf(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         rx = access.get_prescription(request.user, pk, request=request, audit_read=False)
         body = documents.prescription_pdf(request.user, rx, request=request)
@@ -248,7 +253,7 @@ def pdf(request, pk):
     return response
 
 
-def verify(request, code: str):
+def verify(request: HttpRequest, code: str) -> HttpResponse:
     """Public: what the QR code on the paper opens. Shows whether the signature holds and
     the prescription is valid, with the items and a masked patient name, nothing more."""
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", code):

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from clinics.access import patient_of, staff_of
+from clinics.access import User, patient_of, staff_of
 from clinics.consultations.models import Urgency
 from clinics.models import Role, Staff
 from clinics.referrals.models import OPEN_STATUSES, Referral, ReferralStatus
@@ -38,7 +38,7 @@ def receiving_clinician_q(staff: Staff) -> Q:
     return addressed & SENT
 
 
-def visible_referrals(user) -> QuerySet[Referral]:
+def visible_referrals(user: User) -> QuerySet[Referral]:
     qs = Referral.objects.select_related(
         "patient", "requested_by", "from_institution", "to_institution", "to_department",
         "to_doctor", "accepted_by", "consultation")

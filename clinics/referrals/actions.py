@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from clinics.access import staff_of
+from clinics.access import MaybeRequest, User, staff_of
 from clinics.consultations.access import visible_consultations
 from clinics.consultations.models import ConsentMethod, Consultation, Relation, Urgency
 from clinics.followups import booking
@@ -45,7 +47,8 @@ from cloudhospital.security import audit
 ICD10 = re.compile(r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$")
 
 
-def get_referral(user, referral_id, *, request=None, audit_read: bool = True) -> Referral:
+def get_referral(user: User, referral_id: uuid.UUID | str, *, request: MaybeRequest = None,
+                 audit_read: bool = True) -> Referral:
     """A referral the user may see (404 otherwise, so its existence does not leak)."""
     referral = visible_referrals(user).filter(pk=referral_id).first()
     if referral is None:
@@ -57,7 +60,7 @@ def get_referral(user, referral_id, *, request=None, audit_read: bool = True) ->
 
 # --- checks -------------------------------------------------------------------------------
 
-def _require_staff(user) -> Staff:
+def _require_staff(user: User) -> Staff:
     staff = staff_of(user)
     if staff is None:
         raise NotAllowed(_("this action is for staff of the institutions involved"))
@@ -69,7 +72,8 @@ def _require_licence(staff: Staff) -> None:
         raise NotAllowed(_("a verified practising licence number is required (real-name rule)"))
 
 
-def _text(value, field_name: str, *, required: bool = False, limit: int = rules.MAX_TEXT) -> str:
+def _text(value: Any, field_name: str, *, required: bool = False,
+          limit: int = rules.MAX_TEXT) -> str:
     """Strip, and refuse NUL bytes and oversized text with a 422 naming the field."""
     value = (value or "").strip() if isinstance(value, str) or value is None else None
     if value is None:
@@ -84,7 +88,7 @@ def _text(value, field_name: str, *, required: bool = False, limit: int = rules.
     if required and not value:
         raise InvalidInput(_("%(field)s is required") % {"field": field_name},
                            field=field_name)
-    return value
+    return cast(str, value)
 
 
 def _aware(when: dt.datetime | None, field_name: str) -> dt.datetime | None:
@@ -97,7 +101,7 @@ def _aware(when: dt.datetime | None, field_name: str) -> dt.datetime | None:
     return when
 
 
-def _diagnoses(items, field_name: str = "diagnoses") -> list[dict]:
+def _diagnoses(items: Any, field_name: str = "diagnoses") -> list[dict[str, Any]]:
     clean = []
     for item in items or []:
         if not isinstance(item, dict):
@@ -165,7 +169,7 @@ class ReferralDetails:
     medication: str = ""
     consultation: Consultation | None = None
     discharge_summary: str = ""
-    diagnoses: list[dict] = field(default_factory=list)
+    diagnoses: list[dict[str, Any]] = field(default_factory=list)
     followup: FollowUpInstruction | None = None
 
 
@@ -216,7 +220,8 @@ def _check_followup(details: ReferralDetails) -> FollowUpInstruction:
                                                      limit=2000))
 
 
-def create_referral(user, details: ReferralDetails, *, request=None) -> Referral:
+def create_referral(user: User, details: ReferralDetails, *,
+                    request: MaybeRequest = None) -> Referral:
     """A doctor drafts a referral for a patient of her institution (sent on consent)."""
     staff = _require_staff(user)
     if not staff.is_doctor:
@@ -268,8 +273,9 @@ def create_referral(user, details: ReferralDetails, *, request=None) -> Referral
     return referral
 
 
-def record_consent(user, referral: Referral, *, signed_by: str, relation: str,
-                   signed_at: dt.datetime, method: str, request=None) -> Referral:
+def record_consent(user: User, referral: Referral, *, signed_by: str, relation: str,
+                   signed_at: dt.datetime, method: str,
+                   request: MaybeRequest = None) -> Referral:
     """Informed consent, recorded by the sending side; it sends the referral
     (draft → requested) and, on the green channel, starts the answer clock."""
     staff = _require_staff(user)
@@ -302,7 +308,8 @@ def record_consent(user, referral: Referral, *, signed_by: str, relation: str,
     return locked
 
 
-def cancel(user, referral: Referral, *, reason: str, request=None) -> Referral:
+def cancel(user: User, referral: Referral, *, reason: str,
+           request: MaybeRequest = None) -> Referral:
     """The sender withdraws the referral before the patient arrives."""
     staff = _require_staff(user)
     if not is_sender(staff, referral):
@@ -319,7 +326,7 @@ def cancel(user, referral: Referral, *, reason: str, request=None) -> Referral:
 
 # --- the receiving side -------------------------------------------------------------------
 
-def _require_receiver(user, referral: Referral) -> Staff:
+def _require_receiver(user: User, referral: Referral) -> Staff:
     staff = _require_staff(user)
     if not is_receiver(staff, referral):
         raise NotAllowed(_("this referral is not addressed to you"))
@@ -332,9 +339,9 @@ class Admission:
     admit_at: dt.datetime | None = None
 
 
-def accept(user, referral: Referral, *, appointment_at: dt.datetime | None = None,
+def accept(user: User, referral: Referral, *, appointment_at: dt.datetime | None = None,
            admission: Admission | None = None, location: str = "", bring: str = "",
-           request=None) -> Referral:
+           request: MaybeRequest = None) -> Referral:
     """Upward: the addressed doctor or the coordinator accepts with an outpatient time or
     an admission to a ward. Downward: the centre accepts and the patient's follow-up plan
     there is created or updated. The patient is told by SMS (a job, once)."""
@@ -388,7 +395,8 @@ def _record_in_person_diagnoses(referral: Referral, institution_id: int) -> None
             in_person=True, defaults={"name": item["name"], "diagnosed_on": day})
 
 
-def _hand_over_plan(user, referral: Referral, staff: Staff, request) -> FollowUpPlan:
+def _hand_over_plan(user: User, referral: Referral, staff: Staff,
+                    request: MaybeRequest) -> FollowUpPlan:
     """Create, or update, the patient's follow-up plan at the accepting centre."""
     doctor = staff if staff.is_doctor else referral.to_doctor
     if doctor is None:
@@ -416,7 +424,8 @@ def _hand_over_plan(user, referral: Referral, staff: Staff, request) -> FollowUp
     return plan
 
 
-def decline(user, referral: Referral, *, reason: str, request=None) -> Referral:
+def decline(user: User, referral: Referral, *, reason: str,
+            request: MaybeRequest = None) -> Referral:
     staff = _require_receiver(user, referral)
     with transaction.atomic():
         locked = _move(referral, ReferralStatus.DECLINED)
@@ -430,7 +439,7 @@ def decline(user, referral: Referral, *, reason: str, request=None) -> Referral:
     return locked
 
 
-def arrive(user, referral: Referral, *, request=None) -> Referral:
+def arrive(user: User, referral: Referral, *, request: MaybeRequest = None) -> Referral:
     """The patient checked in at the receiving institution."""
     _require_receiver(user, referral)
     with transaction.atomic():
@@ -442,9 +451,10 @@ def arrive(user, referral: Referral, *, request=None) -> Referral:
     return locked
 
 
-def complete(user, referral: Referral, *, discharge_summary: str = "",
-             diagnoses: list[dict] | None = None, treatment: str = "", medication: str = "",
-             advice: str = "", request=None) -> Referral:
+def complete(user: User, referral: Referral, *, discharge_summary: str = "",
+             diagnoses: list[dict[str, Any]] | None = None, treatment: str = "",
+             medication: str = "",
+             advice: str = "", request: MaybeRequest = None) -> Referral:
     """Upward: the hospital closes with a discharge summary (diagnoses made in person,
     treatment, medication on discharge, advice). Downward: the centre confirms hand-over."""
     _require_receiver(user, referral)

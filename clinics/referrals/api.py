@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 from ninja import Status as HttpStatus
@@ -12,7 +14,7 @@ from clinics.consultations.models import Consultation
 from clinics.models import Department, Institution, Patient, Staff
 from clinics.referrals import actions
 from clinics.referrals.access import visible_referrals, worklist_order
-from clinics.referrals.models import Direction, ReferralStatus
+from clinics.referrals.models import Direction, Referral, ReferralStatus
 from clinics.referrals.presenters import referral_dict
 from clinics.referrals.schemas import (
     AcceptIn,
@@ -34,13 +36,13 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: Error
           422: ErrorOut}
 
 
-def _ok(model):
+def _ok(model: Any) -> dict[int, Any]:
     return {200: model, **ERRORS}
 
 
 @router.get("", response=_ok(list[ReferralItemOut]))
-def list_referrals(request, status: Query[ReferralStatus] = None,
-                   direction: Query[Direction] = None):
+def list_referrals(request: HttpRequest, status: Query[ReferralStatus | None] = None,
+                   direction: Query[Direction | None] = None) -> list[dict[str, Any]]:
     """The caller's referrals: the receiving worklist order (green channel first)."""
     qs = visible_referrals(request.user)
     if status is not None:
@@ -53,7 +55,7 @@ def list_referrals(request, status: Query[ReferralStatus] = None,
     return items
 
 
-def _lookup(model, pk, field: str, **filters):
+def _lookup(model: Any, pk: int | uuid.UUID | None, field: str, **filters: Any) -> Any:
     if pk is None:
         return None
     found = model.objects.filter(pk=pk, **filters).first()
@@ -63,7 +65,7 @@ def _lookup(model, pk, field: str, **filters):
 
 
 @router.post("", response={201: ReferralOut, **ERRORS})
-def create_referral(request, payload: ReferralIn):
+def create_referral(request: HttpRequest, payload: ReferralIn) -> HttpStatus[Any]:
     details = actions.ReferralDetails(
         patient=_lookup(Patient, payload.patient_id, "patient_id"),
         direction=payload.direction,
@@ -81,25 +83,28 @@ def create_referral(request, payload: ReferralIn):
     return HttpStatus(201, referral_dict(referral))
 
 
-def _get(request, referral_id: uuid.UUID, audit_read: bool = False):
+def _get(request: HttpRequest, referral_id: uuid.UUID,
+         audit_read: bool = False) -> Referral:
     return actions.get_referral(request.user, referral_id, request=request,
                                 audit_read=audit_read)
 
 
 @router.get("/{referral_id}", response=_ok(ReferralOut))
-def get_referral(request, referral_id: uuid.UUID):
+def get_referral(request: HttpRequest, referral_id: uuid.UUID) -> dict[str, Any]:
     return referral_dict(_get(request, referral_id, audit_read=True))
 
 
 @router.post("/{referral_id}/consent", response=_ok(ReferralOut))
-def consent(request, referral_id: uuid.UUID, payload: ConsentIn):
+def consent(request: HttpRequest, referral_id: uuid.UUID,
+            payload: ConsentIn) -> dict[str, Any]:
     """Record the patient's consent; this sends the referral (draft → requested)."""
     return referral_dict(actions.record_consent(request.user, _get(request, referral_id),
                                                 request=request, **payload.dict()))
 
 
 @router.post("/{referral_id}/accept", response=_ok(ReferralOut))
-def accept(request, referral_id: uuid.UUID, payload: AcceptIn):
+def accept(request: HttpRequest, referral_id: uuid.UUID,
+           payload: AcceptIn) -> dict[str, Any]:
     """Accept with ``appointment_at`` (outpatient) or ``admission`` {ward, admit_at}."""
     admission = (actions.Admission(**payload.admission.dict())
                  if payload.admission else None)
@@ -110,25 +115,28 @@ def accept(request, referral_id: uuid.UUID, payload: AcceptIn):
 
 
 @router.post("/{referral_id}/decline", response=_ok(ReferralOut))
-def decline(request, referral_id: uuid.UUID, payload: ReasonIn):
+def decline(request: HttpRequest, referral_id: uuid.UUID,
+            payload: ReasonIn) -> dict[str, Any]:
     return referral_dict(actions.decline(request.user, _get(request, referral_id),
                                          reason=payload.reason, request=request))
 
 
 @router.post("/{referral_id}/arrive", response=_ok(ReferralOut))
-def arrive(request, referral_id: uuid.UUID):
+def arrive(request: HttpRequest, referral_id: uuid.UUID) -> dict[str, Any]:
     return referral_dict(actions.arrive(request.user, _get(request, referral_id),
                                         request=request))
 
 
 @router.post("/{referral_id}/complete", response=_ok(ReferralOut))
-def complete(request, referral_id: uuid.UUID, payload: CompleteIn):
+def complete(request: HttpRequest, referral_id: uuid.UUID,
+             payload: CompleteIn) -> dict[str, Any]:
     data = payload.dict()
     return referral_dict(actions.complete(request.user, _get(request, referral_id),
                                           request=request, **data))
 
 
 @router.post("/{referral_id}/cancel", response=_ok(ReferralOut))
-def cancel(request, referral_id: uuid.UUID, payload: ReasonIn):
+def cancel(request: HttpRequest, referral_id: uuid.UUID,
+           payload: ReasonIn) -> dict[str, Any]:
     return referral_dict(actions.cancel(request.user, _get(request, referral_id),
                                         reason=payload.reason, request=request))

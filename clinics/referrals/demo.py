@@ -15,7 +15,7 @@ from clinics.referrals import actions
 from clinics.referrals.models import Referral
 
 
-def _consent(doctor, referral, patient):
+def _consent(doctor: Staff, referral: Referral, patient: Patient) -> Referral:
     return actions.record_consent(doctor.user, referral, signed_by=patient.name,
                                   relation="self", method="written",
                                   signed_at=timezone.now() - dt.timedelta(minutes=5))

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, cast
+
 from django import forms
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from clinics.consultations.models import ConsentMethod, Relation, Urgency
-from clinics.models import Department, Institution, Role, Staff
+from clinics.consultations.models import ConsentMethod, Consultation, Relation, Urgency
+from clinics.models import Department, Institution, Patient, Role, Staff
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise
 
 
-def _when(label, required=False):
+def _when(label: _StrOrPromise, required: bool = False) -> forms.DateTimeField:
     return forms.DateTimeField(label=label, required=required,
                                widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
 
 
-def _area(label, rows=3, required=True, max_length=20000):
+def _area(label: _StrOrPromise, rows: int = 3, required: bool = True,
+          max_length: int = 20000) -> forms.CharField:
     return forms.CharField(label=label, required=required, max_length=max_length,
                            widget=forms.Textarea(attrs={"rows": rows}))
 
@@ -22,17 +29,20 @@ def _area(label, rows=3, required=True, max_length=20000):
 class ReferralForm(forms.Form):
     """One form for both directions; the downward fields are shown to hospital doctors."""
 
-    patient = forms.ModelChoiceField(queryset=None, label=_("Patient"))
-    to_institution = forms.ModelChoiceField(queryset=None, label=_("Receiving institution"))
+    patient: forms.ModelChoiceField[Patient] = forms.ModelChoiceField(
+        queryset=None, label=_("Patient"))
+    to_institution: forms.ModelChoiceField[Institution] = forms.ModelChoiceField(
+        queryset=None, label=_("Receiving institution"))
     to_department = forms.ModelChoiceField(queryset=Department.objects.select_related(
         "institution"), required=False, label=_("Department"))
-    to_doctor = forms.ModelChoiceField(queryset=None, required=False, label=_("Doctor"))
+    to_doctor: forms.ModelChoiceField[Staff] = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("Doctor"))
     urgency = forms.ChoiceField(choices=Urgency.choices, label=_("Urgency"))
     reason = _area(_("Reason for referral"), 2, max_length=5000)
     summary = _area(_("Clinical summary"), 4)
     medication = _area(_("Current medication"), 2, required=False, max_length=5000)
-    consultation = forms.ModelChoiceField(queryset=None, required=False,
-                                          label=_("From consultation (optional)"))
+    consultation: forms.ModelChoiceField[Consultation] = forms.ModelChoiceField(
+        queryset=None, required=False, label=_("From consultation (optional)"))
     discharge_summary = _area(_("Discharge summary"), 4, required=False)
     diagnosis_icd10 = forms.CharField(label=_("Diagnosis made in person (ICD-10)"),
                                       max_length=10, required=False)
@@ -47,17 +57,21 @@ class ReferralForm(forms.Form):
     DOWN_FIELDS = ["discharge_summary", "diagnosis_icd10", "diagnosis_name",
                    "followup_condition", "followup_interval_days", "followup_targets"]
 
-    def __init__(self, *args, staff: Staff, patients, consultations, **kwargs):
+    def __init__(self, *args: Any, staff: Staff, patients: QuerySet[Patient],
+                 consultations: QuerySet[Consultation], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.direction = "up" if staff.institution.is_grassroots else "down"
-        self.fields["patient"].queryset = patients
-        self.fields["consultation"].queryset = consultations
+        cast(forms.ModelChoiceField[Patient], self.fields["patient"]).queryset = patients
+        cast(forms.ModelChoiceField[Consultation],
+             self.fields["consultation"]).queryset = consultations
         receivers = Institution.objects.exclude(pk=staff.institution_id)
         receivers = (receivers.exclude(care_level="grassroots") if self.direction == "up"
                      else receivers.filter(care_level="grassroots"))
-        self.fields["to_institution"].queryset = receivers
+        cast(forms.ModelChoiceField[Institution],
+             self.fields["to_institution"]).queryset = receivers
         role = Role.SPECIALIST if self.direction == "up" else Role.CLINIC_DOCTOR
-        self.fields["to_doctor"].queryset = Staff.objects.filter(
+        cast(forms.ModelChoiceField[Staff],
+             self.fields["to_doctor"]).queryset = Staff.objects.filter(
             role=role, institution__in=receivers).select_related("institution")
         if self.direction == "up":
             for name in self.DOWN_FIELDS:
@@ -93,7 +107,7 @@ class CompleteForm(forms.Form):
     advice = _area(_("Advice"), 2, required=False, max_length=5000)
 
 
-def diagnoses_from(data: dict) -> list[dict]:
+def diagnoses_from(data: dict[str, Any]) -> list[dict[str, Any]]:
     code, name = (data.get("diagnosis_icd10") or "").strip(), (data.get("diagnosis_name")
                                                                or "").strip()
     return [{"icd10": code.upper(), "name": name or code}] if code else []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from clinics.consultations.models import Report
 from clinics.referrals.models import Referral, ReferralConsent
 
 
-def _name(obj, attr="name"):
+def _name(obj: object | None, attr: str = "name") -> Any:
     return getattr(obj, attr) if obj is not None else None
 
 
@@ -26,7 +28,7 @@ def consultation_report(referral: Referral) -> Report | None:
             .select_related("author").order_by("-version").first())
 
 
-def referral_dict(r: Referral) -> dict:
+def referral_dict(r: Referral) -> dict[str, Any]:
     consent = consent_of(r)
     report = consultation_report(r)
     return {

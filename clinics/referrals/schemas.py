@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field
@@ -75,31 +76,31 @@ class ReferralItemOut(Schema):
     status: str
     direction: str
     urgency: str
-    patient: dict
-    from_institution: dict
-    to_institution: dict
+    patient: dict[str, Any]
+    from_institution: dict[str, Any]
+    to_institution: dict[str, Any]
     answer_due_at: dt.datetime | None
-    appointment: dict | None
+    appointment: dict[str, Any] | None
     created_at: dt.datetime
 
 
 class ReferralOut(ReferralItemOut):
-    requested_by: dict
+    requested_by: dict[str, Any]
     to_department: str | None
     to_doctor: str | None
     accepted_by: str | None
     consultation_id: uuid.UUID | None
-    report: dict | None
+    report: dict[str, Any] | None
     reason: str
     summary: str
     medication: str
     discharge_summary: str
-    diagnoses: list[dict]
+    diagnoses: list[dict[str, Any]]
     treatment: str
     discharge_medication: str
     advice: str
-    followup: dict | None
-    consent: dict | None
+    followup: dict[str, Any] | None
+    consent: dict[str, Any] | None
     escalated_at: dt.datetime | None
     decline_reason: str
     cancel_reason: str

@@ -14,6 +14,9 @@ delivers nothing twice.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import cast
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,14 +32,14 @@ def schedule_escalation(referral: Referral) -> None:
     """Queue the deadline check (inside the sending transaction: it exists exactly when
     the referral is sent). The deadline travels with the job, so a stale one is inert."""
     escalate_unanswered.using(run_after=referral.answer_due_at).enqueue(
-        str(referral.pk), referral.answer_due_at.isoformat())
+        str(referral.pk), cast(dt.datetime, referral.answer_due_at).isoformat())
 
 
 def escalation_key(referral: Referral, coordinator: Staff) -> str:
     return f"referral.escalate:{referral.pk}:{coordinator.pk}"
 
 
-@job(queue_name="reminders")
+@job(queue_name="reminders")  # type: ignore[untyped-decorator]  # core.jobs is untyped
 def escalate_unanswered(referral_id: str, answer_due_at: str) -> str:
     """Alert the receiving coordinator(s) that an urgent referral is unanswered."""
     with transaction.atomic():
@@ -73,7 +76,7 @@ def escalate_unanswered(referral_id: str, answer_due_at: str) -> str:
     return "sent" if sent else "already sent"
 
 
-@job(queue_name="reminders")
+@job(queue_name="reminders")  # type: ignore[untyped-decorator]  # core.jobs is untyped
 def tell_patient_accepted(referral_id: str) -> str:
     """In-app and SMS to the patient, once per referral."""
     referral = (Referral.objects.select_related("patient__user", "to_institution")

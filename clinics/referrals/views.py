@@ -3,31 +3,38 @@ the detail page with the next steps, and the patient's view; thin over ``actions
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.contrib.auth.models import User as AuthUser
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinics.access import patient_of, staff_of
+from clinics.access import User, patient_of, staff_of
 from clinics.consultations.access import visible_consultations
 from clinics.followups.models import Notification
-from clinics.models import Patient
+from clinics.models import Patient, Staff
 from clinics.referrals import actions, forms
 from clinics.referrals.access import is_receiver, is_sender, visible_referrals, worklist_order
-from clinics.referrals.models import Direction, ReferralStatus
+from clinics.referrals.models import Direction, Referral, ReferralStatus
 from clinics.referrals.presenters import consent_of, consultation_report
 from cloudhospital.core.errors import DomainError, NotFound
 from cloudhospital.security import audit
 
 
-def _page_error(request, exc: DomainError):
+def _page_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return render(request, "clinics/error.html", {"error": exc}, status=exc.status)
 
 
 @login_required
-def referral_list(request):
+def referral_list(request: HttpRequest) -> HttpResponse:
     """Staff: received (green channel first) and sent; patients: their own referrals."""
     staff, patient = staff_of(request.user), patient_of(request.user)
     qs = visible_referrals(request.user)
@@ -35,7 +42,7 @@ def referral_list(request):
         received = list(worklist_order(qs.filter(to_institution=staff.institution_id))[:200])
         sent = list(worklist_order(qs.filter(from_institution=staff.institution_id))[:200])
         items = received + sent
-        alerts = list(Notification.objects.filter(user=request.user,
+        alerts = list(Notification.objects.filter(user=cast(AuthUser, request.user),
                                                   kind__startswith="referral")[:10])
     else:
         received, sent, alerts = [], [], []
@@ -48,7 +55,7 @@ def referral_list(request):
         "mine": items if patient else [], "alerts": alerts})
 
 
-def _referable_patients(staff):
+def _referable_patients(staff: Staff) -> QuerySet[Patient]:
     """The sender's patients: registered there, or (a hospital) arrived by referral."""
     arrived = Q(referrals__direction=Direction.UP, referrals__to_institution=staff.institution_id,
                 referrals__status__in=[ReferralStatus.ARRIVED, ReferralStatus.COMPLETED])
@@ -56,7 +63,7 @@ def _referable_patients(staff):
 
 
 @login_required
-def referral_new(request):
+def referral_new(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request.user)
     if staff is None or not staff.is_doctor:
         return redirect("referrals:list")
@@ -89,7 +96,7 @@ def referral_new(request):
 
 
 @login_required
-def referral_detail(request, pk):
+def referral_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     try:
         referral = actions.get_referral(request.user, pk, request=request)
     except NotFound as exc:
@@ -104,7 +111,8 @@ def referral_detail(request, pk):
     })
 
 
-def _accept(user, referral, data, request):
+def _accept(user: User, referral: Referral, data: dict[str, Any],
+            request: HttpRequest) -> Referral:
     admission = (actions.Admission(ward=data["ward"], admit_at=data["admit_at"])
                  if data.get("ward") else None)
     return actions.accept(user, referral, appointment_at=data["appointment_at"],
@@ -112,14 +120,17 @@ def _accept(user, referral, data, request):
                           bring=data["bring"], request=request)
 
 
-def _complete(user, referral, data, request):
+def _complete(user: User, referral: Referral, data: dict[str, Any],
+              request: HttpRequest) -> Referral:
     return actions.complete(user, referral, discharge_summary=data["discharge_summary"],
                             diagnoses=forms.diagnoses_from(data),
                             treatment=data["treatment"], medication=data["medication"],
                             advice=data["advice"], request=request)
 
 
-STEPS = {
+Step = Callable[[User, Referral, dict[str, Any], HttpRequest], Referral]
+
+STEPS: dict[str, tuple[type[django_forms.Form] | None, Step]] = {
     "consent": (forms.ConsentForm,
                 lambda u, r, d, req: actions.record_consent(u, r, request=req, **d)),
     "accept": (forms.AcceptForm, _accept),
@@ -132,19 +143,20 @@ STEPS = {
 
 @login_required
 @require_POST
-def referral_step(request, pk, step):
+def referral_step(request: HttpRequest, pk: uuid.UUID, step: str) -> HttpResponse:
     """One button on the detail page: a workflow step, its form checked, errors shown."""
     if step not in STEPS:
         return _page_error(request, NotFound(_("No such step.")))
     form_class, run = STEPS[step]
     try:
         referral = actions.get_referral(request.user, pk, request=request, audit_read=False)
-        data = {}
+        data: dict[str, Any] = {}
         if form_class is not None:
             form = form_class(request.POST)
             if not form.is_valid():
                 messages.error(request, " ".join(
-                    f"{form.fields[f].label if f in form.fields else ''}: {' '.join(e)}"
+                    f"{form.fields[f].label if f in form.fields else ''}: "
+                    f"{' '.join(cast('list[str]', e))}"
                     for f, e in form.errors.items()))
                 return redirect("referrals:detail", pk=pk)
             data = form.cleaned_data

@@ -24,7 +24,10 @@ def test_a_referral_from_a_consultation_shares_its_studies_with_the_addressee(
         world, ct_study, consultation_at, settings):  # noqa: F811
     ds = ct_study[0]
     consultation = consultation_at("in_progress")
-    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID)
+    # The synthetic study names "Test^Patient", not the consultation's patient: attaching
+    # it takes the clinic doctor's confirmation (imaging.identity_check).
+    sharing.attach_study(world.alice.user, consultation, ds.StudyInstanceUID,
+                         mismatch_reason="synthetic test study of another patient")
     assert not _sees(world.tom, ds)
     referral = actions.create_referral(world.alice.user, up_details(
         world, to_department=world.endocrinology, consultation=consultation))

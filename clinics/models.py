@@ -164,6 +164,8 @@ class PatientNameToken(models.Model):
     token = models.CharField(max_length=64, db_index=True)
 
     class Meta:
+        verbose_name = _("patient name token")
+        verbose_name_plural = _("patient name tokens")
         constraints = [models.UniqueConstraint(fields=["patient", "token"],
                                                name="clinics_one_name_token_per_patient")]
 

@@ -102,6 +102,8 @@ class DicomPatientNameToken(models.Model):
     token = models.CharField(max_length=64)
 
     class Meta:
+        verbose_name = _("DICOM patient name token")
+        verbose_name_plural = _("DICOM patient name tokens")
         indexes = [models.Index(fields=["token", "patient"], name="dicom_name_token")]
         constraints = [models.UniqueConstraint(fields=["patient", "token"],
                                                name="one_name_token_per_patient")]

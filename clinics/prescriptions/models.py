@@ -43,6 +43,7 @@ class Drug(models.Model):
 
     class Meta:
         verbose_name = _("drug")
+        verbose_name_plural = _("drugs")
         ordering = ["name", "strength"]
 
     def __str__(self) -> str:
@@ -124,6 +125,7 @@ class Prescription(models.Model):
 
     class Meta:
         verbose_name = _("prescription")
+        verbose_name_plural = _("prescriptions")
         ordering = ["-created_at"]
         constraints = [models.CheckConstraint(
             condition=Q(visit__isnull=False) | Q(renewal_request__isnull=False),
@@ -211,6 +213,7 @@ class PrescriptionItem(models.Model):
 
     class Meta:
         verbose_name = _("prescription item")
+        verbose_name_plural = _("prescription items")
         ordering = ["prescription", "position"]
         constraints = [models.UniqueConstraint(fields=["prescription", "position"],
                                                name="one_item_per_position")]
@@ -252,6 +255,7 @@ class RenewalRequest(models.Model):
 
     class Meta:
         verbose_name = _("renewal request")
+        verbose_name_plural = _("renewal requests")
         ordering = ["created_at", "pk"]
         constraints = [models.UniqueConstraint(
             fields=["prescription"], condition=Q(status="waiting"),
@@ -278,6 +282,7 @@ class Review(models.Model):
 
     class Meta:
         verbose_name = _("pharmacist review")
+        verbose_name_plural = _("pharmacist reviews")
 
     def __str__(self) -> str:
         return f"{self.decision} by {self.pharmacist}"
@@ -300,6 +305,7 @@ class Dispense(models.Model):
 
     class Meta:
         verbose_name = _("dispensing")
+        verbose_name_plural = _("dispensings")
 
     def __str__(self) -> str:
         return f"{self.prescription_id} {self.method}"

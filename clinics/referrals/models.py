@@ -105,6 +105,7 @@ class Referral(models.Model):
 
     class Meta:
         verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -143,6 +144,7 @@ class ReferralConsent(models.Model):
 
     class Meta:
         verbose_name = _("referral consent")
+        verbose_name_plural = _("referral consents")
 
     def __str__(self) -> str:
         return f"{self.signed_by} ({self.relation})"

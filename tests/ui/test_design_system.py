@@ -122,9 +122,21 @@ def test_the_consultation_list_filters_by_status_and_searches(client, world, man
 
 def test_hostile_list_parameters_are_harmless(client, world, many):
     client.force_login(world.alice.user)
-    for query in ("?page=-1", "?page=abc", "?page=99999999999999999999", "?status=bogus",
+    for query in ("?page=-1", "?page=abc", "?status=bogus",
                   "?q=" + "x" * 5000, "?status=requested&page=0"):
         assert client.get("/consultations/" + query).status_code == 200, query
+    for huge in (str(2**63 - 1), "9999999999"):
+        last = client.get("/consultations/?page=" + huge)
+        assert last.status_code == 200, huge
+        assert "第 2 页，共 2 页" in last.content.decode(), huge
+
+
+def test_a_page_number_beyond_any_database_integer_is_refused_clearly(client, world, many):
+    client.force_login(world.alice.user)
+    for beyond in ("99999999999999999999", str(2**63)):
+        answer = client.get("/consultations/?page=" + beyond)
+        assert answer.status_code == 400, beyond
+        assert "请求无效" in answer.content.decode(), beyond
 
 
 def test_an_outsider_lists_nothing_of_alices(client, world, many):

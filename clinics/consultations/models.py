@@ -103,8 +103,17 @@ class Consultation(models.Model):
 
     @property
     def proposed_datetimes(self) -> list[dt.datetime]:
-        """Proposed times as aware datetimes (stored as UTC ISO strings)."""
-        return [dt.datetime.fromisoformat(value) for value in self.proposed_times]
+        """Proposed times as aware datetimes (stored as UTC ISO strings); a stored value that
+        is not one (an old or hand-edited row) is left out rather than breaking the page."""
+        times = []
+        for value in self.proposed_times or []:
+            try:
+                moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else None
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                times.append(moment)
+        return times
 
     def can_transition_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]

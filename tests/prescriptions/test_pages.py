@@ -135,7 +135,7 @@ def test_pages_speak_chinese_by_default_and_carry_no_inline_script_or_style(clie
     assert "开具处方" in pages[0] and "续方申请" in pages[2]
     for html in pages:
         assert "style=" not in html
-        own = html.split("<main>", 1)[1]
+        own = html.split("<main", 1)[1]
         assert not re.search(r"<script(?![^>]*\bsrc=)", own)
     client.cookies["django_language"] = "en"
     assert "Prescribe" in client.get(f"/prescriptions/new/?visit={rx.visit.pk}").content.decode()

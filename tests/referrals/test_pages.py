@@ -55,7 +55,7 @@ def test_a_page_refusal_is_shown_and_changes_nothing(world, up_at, client):
         "appointment_at": _local(dt.timedelta(days=-2))}, follow=True)
     assert response.status_code == 200
     assert Referral.objects.get(pk=referral.pk).status == "requested"
-    assert 'class="msg error"' in response.content.decode()
+    assert re.search(r'class="[^"]*\bmsg error\b', response.content.decode())
 
 
 def test_the_worklist_shows_the_green_channel_first(world, up_at, client):
